@@ -1,0 +1,151 @@
+#include "core/catalog.hpp"
+
+#include <cmath>
+#include <set>
+
+#include "base/assert.hpp"
+#include "base/limits.hpp"
+#include "core/ids.hpp"
+
+namespace stockd {
+namespace {
+
+template <typename Map>
+auto find_in(const Map& map, std::string_view id) -> const typename Map::mapped_type* {
+  const auto found = map.find(id);
+  return found == map.end() ? nullptr : &found->second;
+}
+
+}  // namespace
+
+std::string_view location_type_name(LocationType type) {
+  switch (type) {
+    case LocationType::warehouse: return "warehouse";
+    case LocationType::store: return "store";
+    case LocationType::dropship: return "dropship";
+    case LocationType::virtual_: return "virtual";
+  }
+  STOCKD_UNREACHABLE();
+}
+
+std::optional<LocationType> location_type_from_name(std::string_view name) {
+  for (const LocationType type : {LocationType::warehouse, LocationType::store,
+                                  LocationType::dropship, LocationType::virtual_}) {
+    if (location_type_name(type) == name) return type;
+  }
+  return std::nullopt;
+}
+
+std::string_view config_error_name(ConfigError error) {
+  switch (error) {
+    case ConfigError::none: return "none";
+    case ConfigError::invalid_id: return "invalid_id";
+    case ConfigError::invalid_location_type: return "invalid_location_type";
+    case ConfigError::invalid_coordinates: return "invalid_coordinates";
+    case ConfigError::negative_value: return "negative_value";
+    case ConfigError::value_out_of_range: return "value_out_of_range";
+    case ConfigError::unknown_location: return "unknown_location";
+    case ConfigError::duplicate_location: return "duplicate_location";
+    case ConfigError::text_too_long: return "text_too_long";
+  }
+  STOCKD_UNREACHABLE();
+}
+
+const Location* Catalog::find_location(std::string_view id) const {
+  return find_in(locations_, id);
+}
+const Source* Catalog::find_source(std::string_view id) const { return find_in(sources_, id); }
+const Channel* Catalog::find_channel(std::string_view id) const { return find_in(channels_, id); }
+
+ConfigCheck Catalog::check(const Location& location) const {
+  if (!is_valid_id(location.id)) return {ConfigError::invalid_id, "id"};
+  if (location.name.size() > limits::text_length_max) return {ConfigError::text_too_long, "name"};
+  if (!std::isfinite(location.lat) || location.lat < -90 || location.lat > 90) {
+    return {ConfigError::invalid_coordinates, "lat"};
+  }
+  if (!std::isfinite(location.lon) || location.lon < -180 || location.lon > 180) {
+    return {ConfigError::invalid_coordinates, "lon"};
+  }
+  if (location.ship_cost_cents < 0) return {ConfigError::negative_value, "ship_cost"};
+  if (location.protected_min < 0) return {ConfigError::negative_value, "protected_min"};
+  if (location.protected_min > limits::quantity_max) {
+    return {ConfigError::value_out_of_range, "protected_min"};
+  }
+  if (location.count_sla_hours < 0) return {ConfigError::negative_value, "count_sla_hours"};
+  if (location.count_sla_hours > 24 * 366) {
+    return {ConfigError::value_out_of_range, "count_sla_hours"};
+  }
+  if (locations_.size() >= limits::locations_max && find_location(location.id) == nullptr) {
+    return {ConfigError::value_out_of_range, "id"};
+  }
+  return {};
+}
+
+ConfigCheck Catalog::check(const Source& source) const {
+  if (!is_valid_id(source.id)) return {ConfigError::invalid_id, "id"};
+  if (source.priority < -1'000'000 || source.priority > 1'000'000) {
+    return {ConfigError::value_out_of_range, "priority"};
+  }
+  return {};
+}
+
+ConfigCheck Catalog::check(const Channel& channel) const {
+  if (!is_valid_id(channel.id)) return {ConfigError::invalid_id, "id"};
+  std::set<std::string_view> seen;
+  for (const ChannelLocation& member : channel.locations) {
+    if (find_location(member.id) == nullptr) return {ConfigError::unknown_location, "locations"};
+    if (!seen.insert(member.id).second) return {ConfigError::duplicate_location, "locations"};
+  }
+  if (channel.buffer_units < 0) return {ConfigError::negative_value, "buffer.units"};
+  if (channel.buffer_units > limits::quantity_max) {
+    return {ConfigError::value_out_of_range, "buffer.units"};
+  }
+  if (channel.buffer_percent < 0 || channel.buffer_percent > 100) {
+    return {ConfigError::value_out_of_range, "buffer.percent"};
+  }
+  if (channel.sync_latency_seconds < 0 || channel.sync_latency_seconds > 7 * 24 * 3600) {
+    return {ConfigError::value_out_of_range, "sync_latency_seconds"};
+  }
+  if (channel.reservation_ttl_seconds < 1 ||
+      channel.reservation_ttl_seconds > limits::reservation_ttl_seconds_max) {
+    return {ConfigError::value_out_of_range, "reservation_ttl_seconds"};
+  }
+  return {};
+}
+
+void Catalog::put(Location location) {
+  STOCKD_ASSERT(check(location).ok());
+  std::string id = location.id;
+  locations_.insert_or_assign(std::move(id), std::move(location));
+}
+void Catalog::put(Source source) {
+  STOCKD_ASSERT(check(source).ok());
+  std::string id = source.id;
+  sources_.insert_or_assign(std::move(id), std::move(source));
+}
+void Catalog::put(Channel channel) {
+  STOCKD_ASSERT(check(channel).ok());
+  std::string id = channel.id;
+  channels_.insert_or_assign(std::move(id), std::move(channel));
+}
+
+bool Catalog::remove_location(std::string_view id) {
+  const auto found = locations_.find(id);
+  if (found == locations_.end()) return false;
+  locations_.erase(found);
+  return true;
+}
+bool Catalog::remove_source(std::string_view id) {
+  const auto found = sources_.find(id);
+  if (found == sources_.end()) return false;
+  sources_.erase(found);
+  return true;
+}
+bool Catalog::remove_channel(std::string_view id) {
+  const auto found = channels_.find(id);
+  if (found == channels_.end()) return false;
+  channels_.erase(found);
+  return true;
+}
+
+}  // namespace stockd

@@ -1,0 +1,105 @@
+// The configuration the rules read: locations (nodes), sources (systems of record)
+// and channels. The engine keeps an immutable snapshot and swaps it whole when an
+// entry changes, so a batch always sees one consistent catalog.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stockd {
+
+enum class LocationType : uint8_t { warehouse = 1, store = 2, dropship = 3, virtual_ = 4 };
+std::string_view location_type_name(LocationType type);
+std::optional<LocationType> location_type_from_name(std::string_view name);
+
+struct Location {
+  std::string id;
+  LocationType type = LocationType::warehouse;
+  std::string name;
+  double lat = 0;  // coordinates are configuration, never quantities
+  double lon = 0;
+  int64_t priority = 0;
+  int64_t ship_cost_cents = 0;
+  int64_t protected_min = 0;  // units kept back from ship-from-store
+  int64_t count_sla_hours = 0;  // 0 = no pickup SLA on counts
+  friend bool operator==(const Location&, const Location&) = default;
+};
+
+struct Source {
+  std::string id;
+  int64_t priority = 0;  // higher wins
+  friend bool operator==(const Source&, const Source&) = default;
+};
+
+struct ChannelLocation {
+  std::string id;
+  int64_t priority = 0;
+  friend bool operator==(const ChannelLocation&, const ChannelLocation&) = default;
+};
+
+struct Channel {
+  std::string id;
+  std::vector<ChannelLocation> locations;  // the pool, in order of preference
+  int64_t buffer_units = 0;
+  int64_t buffer_percent = 0;  // 0..100
+  int64_t sync_latency_seconds = 0;
+  int64_t reservation_ttl_seconds = 900;
+  bool pickup = false;
+  bool backorder = false;
+  friend bool operator==(const Channel&, const Channel&) = default;
+};
+
+// Why a configuration entry is refused. Names are the wire codes.
+enum class ConfigError : uint8_t {
+  none = 0,
+  invalid_id = 1,
+  invalid_location_type = 2,
+  invalid_coordinates = 3,
+  negative_value = 4,
+  value_out_of_range = 5,
+  unknown_location = 6,
+  duplicate_location = 7,
+  text_too_long = 8,
+};
+std::string_view config_error_name(ConfigError error);
+
+struct ConfigCheck {
+  ConfigError error = ConfigError::none;
+  std::string field;  // the offending field
+  bool ok() const { return error == ConfigError::none; }
+};
+
+class Catalog {
+ public:
+  const Location* find_location(std::string_view id) const;
+  const Source* find_source(std::string_view id) const;
+  const Channel* find_channel(std::string_view id) const;
+
+  const std::map<std::string, Location, std::less<>>& locations() const { return locations_; }
+  const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
+  const std::map<std::string, Channel, std::less<>>& channels() const { return channels_; }
+
+  // Checks an entry against the rules and this catalog; changes nothing.
+  ConfigCheck check(const Location& location) const;
+  ConfigCheck check(const Source& source) const;
+  ConfigCheck check(const Channel& channel) const;
+
+  // Insert or replace. The entry must have passed check().
+  void put(Location location);
+  void put(Source source);
+  void put(Channel channel);
+  bool remove_location(std::string_view id);
+  bool remove_source(std::string_view id);
+  bool remove_channel(std::string_view id);
+
+ private:
+  std::map<std::string, Location, std::less<>> locations_;
+  std::map<std::string, Source, std::less<>> sources_;
+  std::map<std::string, Channel, std::less<>> channels_;
+};
+
+}  // namespace stockd

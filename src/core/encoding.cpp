@@ -1,0 +1,236 @@
+#include "core/encoding.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include "base/bytes.hpp"
+
+namespace stockd {
+namespace {
+
+constexpr uint8_t kFormat = 1;
+constexpr uint32_t kChannelLocationsMax = 100'000;
+
+void put_time(ByteWriter& out, Timestamp at) { out.i64(micros_of(at)); }
+Timestamp get_time(ByteReader& in) { return timestamp_from_micros(in.i64()); }
+
+void put_double(ByteWriter& out, double value) { out.u64(std::bit_cast<uint64_t>(value)); }
+double get_double(ByteReader& in) { return std::bit_cast<double>(in.u64()); }
+
+template <typename T>
+std::optional<T> finish(const ByteReader& in, T value) {
+  if (!in.ok() || !in.at_end()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::string encode_position(const Position& position) {
+  ByteWriter out;
+  out.u8(kFormat);
+  for (const Bucket bucket : kAllBuckets) out.i64(position.bucket(bucket));
+  out.u64(position.version);
+  put_time(out, position.last_event_at);
+  put_time(out, position.last_count_at);
+  out.u8(position.last_set ? 1 : 0);
+  if (position.last_set) {
+    out.str(position.last_set->source);
+    out.i64(position.last_set->priority);
+    put_time(out, position.last_set->as_of);
+  }
+  return out.take();
+}
+
+std::optional<Position> decode_position(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Position position;
+  for (const Bucket bucket : kAllBuckets) position.bucket(bucket) = in.i64();
+  position.version = in.u64();
+  position.last_event_at = get_time(in);
+  position.last_count_at = get_time(in);
+  const uint8_t has_last_set = in.u8();
+  if (has_last_set > 1) return std::nullopt;
+  if (has_last_set == 1) {
+    LastSet last;
+    last.source = in.str();
+    last.priority = in.i64();
+    last.as_of = get_time(in);
+    position.last_set = std::move(last);
+  }
+  return finish(in, std::move(position));
+}
+
+std::string encode_reservation(const Reservation& reservation) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(reservation.id);
+  out.str(reservation.sku);
+  out.str(reservation.location);
+  out.str(reservation.channel);
+  out.i64(reservation.quantity);
+  put_time(out, reservation.created_at);
+  put_time(out, reservation.expires_at);
+  out.u8(static_cast<uint8_t>(reservation.state));
+  out.str(reservation.order_id);
+  put_time(out, reservation.ended_at);
+  return out.take();
+}
+
+std::optional<Reservation> decode_reservation(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Reservation reservation;
+  reservation.id = in.str();
+  reservation.sku = in.str();
+  reservation.location = in.str();
+  reservation.channel = in.str();
+  reservation.quantity = in.i64();
+  reservation.created_at = get_time(in);
+  reservation.expires_at = get_time(in);
+  const uint8_t state = in.u8();
+  if (state < 1 || state > 4) return std::nullopt;
+  reservation.state = static_cast<ReservationState>(state);
+  reservation.order_id = in.str();
+  reservation.ended_at = get_time(in);
+  return finish(in, std::move(reservation));
+}
+
+std::string encode_location(const Location& location) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(location.id);
+  out.u8(static_cast<uint8_t>(location.type));
+  out.str(location.name);
+  put_double(out, location.lat);
+  put_double(out, location.lon);
+  out.i64(location.priority);
+  out.i64(location.ship_cost_cents);
+  out.i64(location.protected_min);
+  out.i64(location.count_sla_hours);
+  return out.take();
+}
+
+std::optional<Location> decode_location(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Location location;
+  location.id = in.str();
+  const uint8_t type = in.u8();
+  if (type < 1 || type > 4) return std::nullopt;
+  location.type = static_cast<LocationType>(type);
+  location.name = in.str();
+  location.lat = get_double(in);
+  location.lon = get_double(in);
+  location.priority = in.i64();
+  location.ship_cost_cents = in.i64();
+  location.protected_min = in.i64();
+  location.count_sla_hours = in.i64();
+  return finish(in, std::move(location));
+}
+
+std::string encode_source(const Source& source) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(source.id);
+  out.i64(source.priority);
+  return out.take();
+}
+
+std::optional<Source> decode_source(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Source source;
+  source.id = in.str();
+  source.priority = in.i64();
+  return finish(in, std::move(source));
+}
+
+std::string encode_channel(const Channel& channel) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(channel.id);
+  out.u32(static_cast<uint32_t>(channel.locations.size()));
+  for (const ChannelLocation& member : channel.locations) {
+    out.str(member.id);
+    out.i64(member.priority);
+  }
+  out.i64(channel.buffer_units);
+  out.i64(channel.buffer_percent);
+  out.i64(channel.sync_latency_seconds);
+  out.i64(channel.reservation_ttl_seconds);
+  out.u8(channel.pickup ? 1 : 0);
+  out.u8(channel.backorder ? 1 : 0);
+  return out.take();
+}
+
+std::optional<Channel> decode_channel(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Channel channel;
+  channel.id = in.str();
+  const uint32_t count = in.u32();
+  if (count > kChannelLocationsMax) return std::nullopt;
+  for (uint32_t i = 0; i < count && in.ok(); ++i) {
+    ChannelLocation member;
+    member.id = in.str();
+    member.priority = in.i64();
+    channel.locations.push_back(std::move(member));
+  }
+  channel.buffer_units = in.i64();
+  channel.buffer_percent = in.i64();
+  channel.sync_latency_seconds = in.i64();
+  channel.reservation_ttl_seconds = in.i64();
+  channel.pickup = in.u8() == 1;
+  channel.backorder = in.u8() == 1;
+  return finish(in, std::move(channel));
+}
+
+std::string canonical_event_bytes(const Event& event) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(event.id);
+  out.str(event.source);
+  out.u8(static_cast<uint8_t>(event.type));
+  out.str(event.sku);
+  out.str(event.location);
+  out.i64(event.quantity);
+  put_time(out, event.occurred_at);
+  out.str(event.reason);
+  out.str(event.condition);
+  out.str(event.reference);
+  out.str(event.to_location);
+  out.str(event.from_status);
+  out.str(event.to_status);
+  return out.take();
+}
+
+std::string encode_idempotency_entry(const IdempotencyEntry& entry) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.raw(as_bytes(entry.payload_hash));
+  put_time(out, entry.received_at);
+  out.u8(static_cast<uint8_t>(entry.status));
+  out.u64(entry.version);
+  out.u32(entry.anomalies);
+  return out.take();
+}
+
+std::optional<IdempotencyEntry> decode_idempotency_entry(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  IdempotencyEntry entry;
+  const std::string_view hash = in.raw(entry.payload_hash.size());
+  if (hash.size() == entry.payload_hash.size()) {
+    std::memcpy(entry.payload_hash.data(), hash.data(), hash.size());
+  }
+  entry.received_at = get_time(in);
+  const uint8_t status = in.u8();
+  if (status < 1 || status > 4) return std::nullopt;
+  entry.status = static_cast<EventStatus>(status);
+  entry.version = in.u64();
+  entry.anomalies = in.u32();
+  return finish(in, std::move(entry));
+}
+
+}  // namespace stockd

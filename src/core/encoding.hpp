@@ -1,0 +1,50 @@
+// Stored forms of the domain's values, in the deterministic encoding of base/bytes.
+// Every encoding starts with a one-byte format version; a decoder returns nullopt for
+// anything it cannot fully read, so a corrupt value is reported, never half-used.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/sha256.hpp"
+#include "core/catalog.hpp"
+#include "core/event.hpp"
+#include "core/position.hpp"
+#include "core/reservation.hpp"
+
+namespace stockd {
+
+std::string encode_position(const Position& position);
+std::optional<Position> decode_position(std::string_view bytes);
+
+std::string encode_reservation(const Reservation& reservation);
+std::optional<Reservation> decode_reservation(std::string_view bytes);
+
+std::string encode_location(const Location& location);
+std::optional<Location> decode_location(std::string_view bytes);
+std::string encode_source(const Source& source);
+std::optional<Source> decode_source(std::string_view bytes);
+std::string encode_channel(const Channel& channel);
+std::optional<Channel> decode_channel(std::string_view bytes);
+
+// The canonical bytes of an event as the client sent it; its hash is the payload
+// hash idempotency compares.
+std::string canonical_event_bytes(const Event& event);
+inline Sha256Digest event_payload_hash(const Event& event) {
+  return sha256(canonical_event_bytes(event));
+}
+
+// What is remembered of an applied (or superseded) event under its (source, id).
+struct IdempotencyEntry {
+  Sha256Digest payload_hash{};
+  Timestamp received_at{};
+  EventStatus status = EventStatus::applied;
+  uint64_t version = 0;
+  uint32_t anomalies = 0;
+  friend bool operator==(const IdempotencyEntry&, const IdempotencyEntry&) = default;
+};
+std::string encode_idempotency_entry(const IdempotencyEntry& entry);
+std::optional<IdempotencyEntry> decode_idempotency_entry(std::string_view bytes);
+
+}  // namespace stockd

@@ -1,0 +1,287 @@
+#include "engine/engine.hpp"
+
+#include <thread>
+
+#include "base/assert.hpp"
+#include "base/limits.hpp"
+#include "core/encoding.hpp"
+#include "engine/inflight_keys.hpp"
+#include "engine/shard.hpp"
+
+namespace stockd {
+namespace {
+
+// FNV-1a: stable across processes and builds, so a SKU's slot never moves.
+uint64_t fnv1a(std::string_view text) {
+  uint64_t hash = 1469598103934665603ull;
+  for (const char c : text) {
+    hash ^= static_cast<uint8_t>(c);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::optional<uint32_t> slot_of_reservation_id(std::string_view id) {
+  // "r" + 4 hex digits of slot + "-" + 16 hex digits.
+  if (id.size() != 22 || id[0] != 'r' || id[5] != '-') return std::nullopt;
+  uint32_t slot = 0;
+  for (size_t i = 1; i < 5; ++i) {
+    const char c = id[i];
+    uint32_t digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint32_t>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    slot = slot * 16 + digit;
+  }
+  return slot;
+}
+
+template <typename Result>
+void answer_overloaded(const std::function<void(Result)>& done) {
+  Result result;
+  result.status = ReserveStatus::overloaded;
+  done(std::move(result));
+}
+
+}  // namespace
+
+uint32_t Engine::slot_of(std::string_view sku) {
+  return static_cast<uint32_t>(fnv1a(sku) % limits::shard_slots);
+}
+
+Engine::Engine(Store& store, const Clock& clock, EngineOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      inflight_(std::make_unique<InflightKeys>()) {}
+
+std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOptions options,
+                                     std::string* error) {
+  if (options.shards == 0) options.shards = std::max(1u, std::thread::hardware_concurrency());
+  if (options.shards > limits::shards_max) {
+    *error = "shards must be at most " + std::to_string(limits::shards_max);
+    return nullptr;
+  }
+  if (options.queue_commands_max == 0 ||
+      options.queue_commands_max > limits::shard_queue_commands_max) {
+    *error = "queue_commands_max out of range";
+    return nullptr;
+  }
+  if (options.batch_commands_max == 0 ||
+      options.batch_commands_max > limits::shard_batch_commands_max) {
+    *error = "batch_commands_max out of range";
+    return nullptr;
+  }
+  std::unique_ptr<Engine> engine(new Engine(store, clock, options));
+
+  auto catalog = std::make_shared<Catalog>();
+  if (Status status = store.load_catalog(*catalog); !status.is_ok()) {
+    *error = status.message();
+    return nullptr;
+  }
+  engine->catalog_.store(std::move(catalog));
+
+  for (uint32_t i = 0; i < options.shards; ++i) {
+    engine->shards_.push_back(std::make_unique<Shard>(*engine, i, store.chain_head(i)));
+  }
+  Status status = store.for_each_position(
+      [&](std::string_view sku, std::string_view location, const Position& position) {
+        engine->shard_for_sku(sku).load_position(sku, location, position);
+      });
+  if (status.is_ok()) {
+    status = store.for_each_active_reservation([&](const Reservation& reservation) {
+      engine->shard_for_sku(reservation.sku).load_reservation(reservation);
+    });
+  }
+  for (size_t i = 0; status.is_ok() && i < engine->shards_.size(); ++i) {
+    status = engine->shards_[i]->check_loaded_state();
+  }
+  if (!status.is_ok()) {
+    *error = status.message();
+    return nullptr;
+  }
+  for (auto& shard : engine->shards_) shard->start();
+  return engine;
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::stop() {
+  if (stopped_.exchange(true)) return;
+  for (auto& shard : shards_) shard->push_stop();
+  for (auto& shard : shards_) shard->join();
+}
+
+Shard& Engine::shard_for_sku(std::string_view sku) {
+  return *shards_[slot_of(sku) % shards_.size()];
+}
+
+Shard* Engine::shard_for_reservation(std::string_view id) {
+  const auto slot = slot_of_reservation_id(id);
+  if (!slot) return nullptr;
+  return shards_[*slot % shards_.size()].get();
+}
+
+void Engine::submit_events(std::vector<Event> events,
+                           std::function<void(std::vector<EventResult>)> done) {
+  auto gather = std::make_shared<EventsGather>();
+  gather->results.resize(events.size());
+  gather->done = std::move(done);
+  if (events.empty()) {
+    gather->done({});
+    return;
+  }
+  std::vector<EventsCommand> per_shard(shards_.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EventsCommand& command = per_shard[slot_of(events[i].sku) % shards_.size()];
+    command.indices.push_back(static_cast<uint32_t>(i));
+    command.events.push_back(std::move(events[i]));
+  }
+  size_t busy = 0;
+  for (const EventsCommand& command : per_shard) busy += command.events.empty() ? 0 : 1;
+  // One extra count, released below, so no shard can finish the gather while we are
+  // still handing out commands.
+  gather->shards_remaining.store(busy + 1);
+  for (size_t s = 0; s < per_shard.size(); ++s) {
+    EventsCommand& command = per_shard[s];
+    if (command.events.empty()) continue;
+    command.gather = gather;
+    const std::vector<uint32_t> indices = command.indices;
+    const std::vector<std::string> ids = [&] {
+      std::vector<std::string> out;
+      for (const Event& event : command.events) out.push_back(event.id);
+      return out;
+    }();
+    Command item = std::move(command);
+    if (stopped_.load() || !shards_[s]->try_push(item)) {
+      shards_[s]->stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
+      for (size_t k = 0; k < indices.size(); ++k) {
+        EventResult& result = gather->results[indices[k]];
+        result.id = ids[k];
+        result.status = EventStatus::rejected;
+        result.error = EventError::overloaded;
+      }
+      gather->shards_remaining.fetch_sub(1);
+    }
+  }
+  if (gather->shards_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    gather->done(std::move(gather->results));
+  }
+}
+
+void Engine::reserve(ReserveRequest request, std::function<void(ReserveResult)> done) {
+  Shard& shard = shard_for_sku(request.sku);
+  Command item = ReserveCommandItem{std::move(request), std::move(done)};
+  if (stopped_.load() || !shard.try_push(item)) {
+    shard.stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
+    answer_overloaded(std::get<ReserveCommandItem>(item).done);
+  }
+}
+
+void Engine::end_reservation(std::string id, ReservationState to, std::string order_id,
+                             std::function<void(ReserveResult)> done) {
+  STOCKD_ASSERT(to != ReservationState::active);
+  Shard* shard = shard_for_reservation(id);
+  if (shard == nullptr) {
+    ReserveResult result;
+    result.status = ReserveStatus::reservation_not_found;
+    done(std::move(result));
+    return;
+  }
+  Command item = EndReservationCommand{std::move(id), to, std::move(order_id), std::move(done)};
+  if (stopped_.load() || !shard->try_push(item)) {
+    shard->stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
+    answer_overloaded(std::get<EndReservationCommand>(item).done);
+  }
+}
+
+void Engine::get_reservation(std::string id, std::function<void(ReserveResult)> done) {
+  Shard* shard = shard_for_reservation(id);
+  if (shard == nullptr) {
+    ReserveResult result;
+    result.status = ReserveStatus::reservation_not_found;
+    done(std::move(result));
+    return;
+  }
+  Command item = GetReservationCommand{std::move(id), std::move(done)};
+  if (stopped_.load() || !shard->try_push(item)) {
+    shard->stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
+    answer_overloaded(std::get<GetReservationCommand>(item).done);
+  }
+}
+
+void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
+  Shard& shard = shard_for_sku(sku);
+  Command item = GetStockCommand{sku, std::move(done)};
+  if (stopped_.load() || !shard.try_push(item)) {
+    // A read that cannot be queued answers with what it can promise: nothing stale.
+    shard.stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
+    StockView view;
+    view.sku = std::move(sku);
+    std::get<GetStockCommand>(item).done(std::move(view));
+  }
+}
+
+template <typename Entry>
+ConfigCheck Engine::put_config(Entry entry) {
+  std::lock_guard lock(config_mutex_);
+  const std::shared_ptr<const Catalog> current = catalog_.load();
+  const ConfigCheck check = current->check(entry);
+  if (!check.ok()) return check;
+  std::string bytes;
+  ConfigKind kind;
+  if constexpr (std::is_same_v<Entry, Location>) {
+    bytes = encode_location(entry);
+    kind = ConfigKind::location;
+  } else if constexpr (std::is_same_v<Entry, Source>) {
+    bytes = encode_source(entry);
+    kind = ConfigKind::source;
+  } else {
+    bytes = encode_channel(entry);
+    kind = ConfigKind::channel;
+  }
+  if (Status status = store_.put_config(kind, entry.id, bytes); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: configuration write failed: %s\n", status.message().c_str());
+    std::abort();
+  }
+  auto next = std::make_shared<Catalog>(*current);
+  next->put(std::move(entry));
+  catalog_.store(std::move(next));
+  return check;
+}
+
+ConfigCheck Engine::put_location(Location location) { return put_config(std::move(location)); }
+ConfigCheck Engine::put_source(Source source) { return put_config(std::move(source)); }
+ConfigCheck Engine::put_channel(Channel channel) { return put_config(std::move(channel)); }
+
+EngineStats Engine::stats() const {
+  EngineStats total;
+  for (const auto& shard : shards_) {
+    const ShardStats& s = shard->stats();
+    const auto get = [](const std::atomic<uint64_t>& value) {
+      return value.load(std::memory_order_relaxed);
+    };
+    total.events_applied += get(s.events_applied);
+    total.events_duplicate += get(s.events_duplicate);
+    total.events_superseded += get(s.events_superseded);
+    total.events_rejected += get(s.events_rejected);
+    total.anomalies += get(s.anomalies);
+    total.clock_drift_clamped += get(s.clock_drift_clamped);
+    total.reservations_created += get(s.reservations_created);
+    total.reservations_committed += get(s.reservations_committed);
+    total.reservations_released += get(s.reservations_released);
+    total.reservations_expired += get(s.reservations_expired);
+    total.reservations_refused += get(s.reservations_refused);
+    total.batches_written += get(s.batches_written);
+    total.write_micros_total += get(s.write_micros_total);
+    total.overloaded += get(s.overloaded);
+    total.queue_depth += shard->queue_depth();
+  }
+  return total;
+}
+
+}  // namespace stockd

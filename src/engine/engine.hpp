@@ -1,0 +1,146 @@
+// The engine: N shards by hash of the SKU, each one thread that owns its positions and
+// reservations, drains a bounded queue, applies a batch, writes it in one atomic
+// durable write, and only then answers. A single writer per SKU gives correctness
+// without locks; batching gives throughput (group commit).
+//
+// Thread-safety: every public method may be called from any thread. Callbacks run on
+// a shard thread after the durable write; they must be quick and must not call back
+// into the engine synchronously (post to your own executor instead).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.hpp"
+#include "core/catalog.hpp"
+#include "core/event.hpp"
+#include "core/event_rules.hpp"
+#include "core/position.hpp"
+#include "core/reservation.hpp"
+#include "engine/store.hpp"
+
+namespace stockd {
+
+struct EngineOptions {
+  size_t shards = 0;  // 0 = one per core
+  RuleOptions rules;
+  Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
+  size_t queue_commands_max = 65'536;
+  size_t batch_commands_max = 4'096;
+  uint64_t random_seed = 0;  // 0 = from std::random_device; reservation ids only
+};
+
+struct EventResult {
+  std::string id;
+  EventStatus status = EventStatus::rejected;
+  uint64_t version = 0;  // the position's version after the event (or at its first result)
+  EventError error = EventError::none;
+  std::string_view error_field;
+  uint32_t anomalies = 0;  // Anomaly bits
+};
+
+struct PositionView {
+  std::string location;
+  Position position;
+};
+
+struct StockView {
+  std::string sku;
+  std::vector<PositionView> positions;  // by location id
+};
+
+struct ReserveRequest {
+  std::string sku;
+  std::string channel;  // recorded on the reservation; "" for a direct location hold
+  std::vector<std::string> locations;  // candidates, most preferred first
+  int64_t quantity = 0;
+  Duration ttl = std::chrono::seconds{900};
+};
+
+struct ReserveResult {
+  ReserveStatus status = ReserveStatus::ok;
+  Reservation reservation;  // valid when status is ok, or found but not active
+  int64_t available = 0;  // with insufficient_stock: the most any candidate had
+  uint64_t version = 0;  // the position's version after the change
+};
+
+struct EngineStats {
+  uint64_t events_applied = 0;
+  uint64_t events_duplicate = 0;
+  uint64_t events_superseded = 0;
+  uint64_t events_rejected = 0;
+  uint64_t anomalies = 0;
+  uint64_t clock_drift_clamped = 0;
+  uint64_t reservations_created = 0;
+  uint64_t reservations_committed = 0;
+  uint64_t reservations_released = 0;
+  uint64_t reservations_expired = 0;
+  uint64_t reservations_refused = 0;
+  uint64_t batches_written = 0;
+  uint64_t write_micros_total = 0;
+  uint64_t overloaded = 0;
+  size_t queue_depth = 0;
+};
+
+class Shard;
+class InflightKeys;
+
+class Engine {
+ public:
+  // Loads positions, reservations, catalog and chain heads from `store` and starts the
+  // shard threads. `store` and `clock` must outlive the engine. Returns null and sets
+  // `error` when the stored state is inconsistent.
+  static std::unique_ptr<Engine> open(Store& store, const Clock& clock, EngineOptions options,
+                                      std::string* error);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Applies events (any SKUs); `done` gets one result per event, in input order.
+  void submit_events(std::vector<Event> events, std::function<void(std::vector<EventResult>)> done);
+
+  void reserve(ReserveRequest request, std::function<void(ReserveResult)> done);
+  // Ends an active reservation: committed (to `order_id`), released or expired.
+  void end_reservation(std::string id, ReservationState to, std::string order_id,
+                       std::function<void(ReserveResult)> done);
+  void get_reservation(std::string id, std::function<void(ReserveResult)> done);
+  void get_stock(std::string sku, std::function<void(StockView)> done);
+
+  // Configuration: checked, written durably, then published to every shard.
+  ConfigCheck put_location(Location location);
+  ConfigCheck put_source(Source source);
+  ConfigCheck put_channel(Channel channel);
+  std::shared_ptr<const Catalog> catalog() const { return catalog_.load(); }
+
+  EngineStats stats() const;
+  size_t shard_count() const { return shards_.size(); }
+  static uint32_t slot_of(std::string_view sku);
+
+  // Finishes every queued command, writes, answers, and stops the shard threads.
+  void stop();
+
+ private:
+  friend class Shard;
+  Engine(Store& store, const Clock& clock, EngineOptions options);
+  Shard& shard_for_sku(std::string_view sku);
+  Shard* shard_for_reservation(std::string_view id);
+  template <typename Entry>
+  ConfigCheck put_config(Entry entry);
+
+  Store& store_;
+  const Clock& clock_;
+  const EngineOptions options_;
+  std::atomic<std::shared_ptr<const Catalog>> catalog_;
+  std::mutex config_mutex_;  // serialises configuration writers
+  std::unique_ptr<InflightKeys> inflight_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace stockd

@@ -1,0 +1,503 @@
+#include "engine/shard.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/assert.hpp"
+#include "base/limits.hpp"
+#include "core/ids.hpp"
+#include "engine/inflight_keys.hpp"
+
+namespace stockd {
+namespace {
+
+constexpr auto kIdleWaitMax = std::chrono::milliseconds{1000};
+const Position kEmptyPosition{};
+
+std::string idempotency_key(const Event& event) {
+  std::string key;
+  key.reserve(event.source.size() + 1 + event.id.size());
+  key.append(event.source).push_back('\0');
+  key.append(event.id);
+  return key;
+}
+
+uint32_t count_bits(uint32_t value) { return static_cast<uint32_t>(__builtin_popcount(value)); }
+
+}  // namespace
+
+Shard::Shard(Engine& engine, uint32_t index, ChainHead head)
+    : engine_(engine),
+      index_(index),
+      queue_(engine.options_.queue_commands_max),
+      random_(engine.options_.random_seed != 0 ? engine.options_.random_seed + index
+                                               : std::random_device{}()),
+      head_(head) {}
+
+Shard::~Shard() { STOCKD_ASSERT(!thread_.joinable()); }
+
+void Shard::load_position(std::string_view sku, std::string_view location,
+                          const Position& position) {
+  positions_[std::string(sku)][std::string(location)].position = position;
+}
+
+void Shard::load_reservation(const Reservation& reservation) {
+  STOCKD_ASSERT(reservation.state == ReservationState::active);
+  expiry_.emplace(reservation.expires_at, reservation.id);
+  active_.emplace(reservation.id, reservation);
+}
+
+Status Shard::check_loaded_state() const {
+  std::map<std::pair<std::string, std::string>, int64_t> held;
+  for (const auto& [id, reservation] : active_) {
+    held[{reservation.sku, reservation.location}] += reservation.quantity;
+  }
+  for (const auto& [sku, locations] : positions_) {
+    for (const auto& [location, slot] : locations) {
+      const auto it = held.find({sku, location});
+      const int64_t holds = it == held.end() ? 0 : it->second;
+      if (slot.position.reserved != holds) {
+        return Status::error("store is inconsistent: position " + sku + "@" + location +
+                             " has reserved=" + std::to_string(slot.position.reserved) +
+                             " but its active reservations hold " + std::to_string(holds));
+      }
+      if (slot.position.allocated < 0) {
+        return Status::error("store is inconsistent: position " + sku + "@" + location +
+                             " has negative allocated");
+      }
+    }
+  }
+  for (const auto& [key, holds] : held) {
+    if (find(key.first, key.second) == nullptr) {
+      return Status::error("store is inconsistent: reservations on missing position " +
+                           key.first + "@" + key.second);
+    }
+  }
+  return Status::ok();
+}
+
+void Shard::start() {
+  STOCKD_ASSERT(!thread_.joinable());
+  thread_ = std::thread([this] { run(); });
+}
+
+void Shard::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Shard::run() {
+  std::vector<Command> batch;
+  batch.reserve(engine_.options_.batch_commands_max);
+  bool stopping = false;
+  while (true) {
+    batch.clear();
+    auto wait = kIdleWaitMax;
+    if (!expiry_.empty()) {
+      const Duration until = expiry_.begin()->first - engine_.clock_.now();
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) +
+                            std::chrono::milliseconds{1},
+                        std::chrono::milliseconds{0}, kIdleWaitMax);
+    }
+    if (stopping) wait = std::chrono::milliseconds{0};
+    queue_.pop_batch(batch, engine_.options_.batch_commands_max,
+                     std::chrono::steady_clock::now() + wait);
+    if (stopping && batch.empty()) break;
+
+    const Timestamp now = engine_.clock_.now();
+    const std::shared_ptr<const Catalog> catalog = engine_.catalog();
+    expire_due(now);
+    for (Command& command : batch) {
+      std::visit(
+          [&](auto& item) {
+            using T = std::decay_t<decltype(item)>;
+            if constexpr (std::is_same_v<T, StopCommand>) {
+              stopping = true;
+            } else {
+              process(item, now, *catalog);
+            }
+          },
+          command);
+    }
+    flush();
+  }
+}
+
+Shard::PositionSlot& Shard::slot(const std::string& sku, const std::string& location) {
+  LocationMap& locations = positions_[sku];
+  const auto found = locations.find(location);
+  if (found != locations.end()) return found->second;
+  return locations.emplace(location, PositionSlot{}).first->second;
+}
+
+const Position* Shard::find(const std::string& sku, const std::string& location) const {
+  const auto by_sku = positions_.find(sku);
+  if (by_sku == positions_.end()) return nullptr;
+  const auto found = by_sku->second.find(location);
+  return found == by_sku->second.end() ? nullptr : &found->second.position;
+}
+
+void Shard::mark_dirty(const std::string& sku, const std::string& location, PositionSlot& slot) {
+  if (slot.dirty_batch == batch_number_) return;
+  slot.dirty_batch = batch_number_;
+  const auto by_sku = positions_.find(sku);
+  STOCKD_ASSERT(by_sku != positions_.end());
+  const auto found = by_sku->second.find(location);
+  STOCKD_ASSERT(found != by_sku->second.end());
+  dirty_.push_back({&by_sku->first, &found->first, &slot});
+}
+
+void Shard::append(LedgerRecord record, Timestamp now) {
+  record.stream = index_;
+  record.sequence = head_.sequence + 1;
+  record.received_at = now;
+  record.prev_hash = head_.hash;
+  record.hash = chain_hash(record.prev_hash, record);
+  head_.sequence = record.sequence;
+  head_.hash = record.hash;
+  write_set_.ledger.push_back(std::move(record));
+}
+
+void Shard::process(EventsCommand& command, Timestamp now, const Catalog& catalog) {
+  STOCKD_ASSERT(command.events.size() == command.indices.size());
+  for (size_t i = 0; i < command.events.size(); ++i) {
+    command.gather->results[command.indices[i]] = process_event(command.events[i], now, catalog);
+  }
+  replies_.push_back([gather = command.gather] {
+    if (gather->shards_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      gather->done(std::move(gather->results));
+    }
+  });
+}
+
+EventResult Shard::process_event(const Event& event, Timestamp now, const Catalog& catalog) {
+  EventResult result;
+  result.id = event.id;
+  const auto reject = [&](EventError error, std::string_view field) {
+    result.status = EventStatus::rejected;
+    result.error = error;
+    result.error_field = field;
+    stats_.events_rejected.fetch_add(1, std::memory_order_relaxed);
+    return result;
+  };
+
+  const EventCheck check = validate_event(event, catalog);
+  if (!check.ok()) return reject(check.error, check.field);
+  const Source* source = catalog.find_source(event.source);
+  STOCKD_ASSERT(source != nullptr);  // validate_event checked it
+
+  // Idempotency: this batch first, then other shards' unwritten claims, then the store.
+  std::string key = idempotency_key(event);
+  const Sha256Digest payload_hash = event_payload_hash(event);
+  const auto repeat = [&](const Sha256Digest& first_hash, uint64_t version, uint32_t anomalies) {
+    if (first_hash != payload_hash) return reject(EventError::idempotency_conflict, "id");
+    result.status = EventStatus::duplicate;
+    result.version = version;
+    result.anomalies = anomalies;
+    stats_.events_duplicate.fetch_add(1, std::memory_order_relaxed);
+    return result;
+  };
+  if (const auto pending = pending_keys_.find(key); pending != pending_keys_.end()) {
+    return repeat(pending->second.payload_hash, pending->second.version,
+                  pending->second.anomalies);
+  }
+  if (!engine_.inflight_->acquire(key, index_)) {
+    return reject(EventError::idempotency_in_flight, "id");
+  }
+  held_keys_.push_back(key);
+  if (const auto stored = engine_.store_.find_idempotency(event.source, event.id)) {
+    if (stored->received_at + engine_.options_.idempotency_retention > now) {
+      return repeat(stored->payload_hash, stored->version, stored->anomalies);
+    }
+  }
+
+  PositionSlot& here = slot(event.sku, event.location);
+  PositionSlot* there =
+      event.type == EventType::transfer_out ? &slot(event.sku, event.to_location) : nullptr;
+  const EventDecision decision =
+      decide_event(event, source->priority, here.position,
+                   there != nullptr ? there->position : kEmptyPosition, now, engine_.options_.rules);
+  const uint64_t here_version_before = here.position.version;
+  apply_event(event, source->priority, decision, here.position,
+              there != nullptr ? &there->position : nullptr);
+
+  LedgerRecord record;
+  record.kind = RecordKind::event;
+  record.sku = event.sku;
+  record.event = event;
+  record.status = decision.status;
+  record.anomalies = decision.anomalies;
+  record.effective_occurred_at = decision.occurred_at;
+  for (const BucketDelta& delta : decision.deltas) {
+    record.deltas.push_back(
+        {delta.target == Target::location ? event.location : event.to_location, delta.bucket,
+         delta.delta});
+  }
+  if (here.position.version != here_version_before) {
+    mark_dirty(event.sku, event.location, here);
+    record.versions.push_back({event.location, here.position.version});
+  }
+  if (there != nullptr && decision.deltas.touches(Target::to_location)) {
+    mark_dirty(event.sku, event.to_location, *there);
+    record.versions.push_back({event.to_location, there->position.version});
+  }
+  append(std::move(record), now);
+
+  result.status = decision.status;
+  result.version = here.position.version;
+  result.anomalies = decision.anomalies;
+  write_set_.idempotency.push_back(
+      {event.source, event.id,
+       IdempotencyEntry{payload_hash, now, decision.status, result.version, result.anomalies}});
+  pending_keys_.emplace(std::move(key),
+                        PendingKey{payload_hash, decision.status, result.version,
+                                   result.anomalies});
+
+  if (decision.status == EventStatus::applied) {
+    stats_.events_applied.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    stats_.events_superseded.fetch_add(1, std::memory_order_relaxed);
+  }
+  const uint32_t clamped = decision.anomalies & static_cast<uint32_t>(Anomaly::clock_drift_clamped);
+  if (clamped != 0) stats_.clock_drift_clamped.fetch_add(1, std::memory_order_relaxed);
+  stats_.anomalies.fetch_add(count_bits(decision.anomalies & ~clamped), std::memory_order_relaxed);
+  return result;
+}
+
+std::string Shard::new_reservation_id(std::string_view sku) {
+  char buffer[32];
+  const int length =
+      std::snprintf(buffer, sizeof buffer, "r%04x-%016llx", Engine::slot_of(sku),
+                    static_cast<unsigned long long>(random_()));
+  return std::string(buffer, static_cast<size_t>(length));
+}
+
+void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& catalog) {
+  const ReserveRequest& request = command.request;
+  ReserveResult result;
+  const auto answer = [&] {
+    if (result.status != ReserveStatus::ok) {
+      stats_.reservations_refused.fetch_add(1, std::memory_order_relaxed);
+    }
+    replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  };
+  const int64_t ttl_seconds = std::chrono::duration_cast<std::chrono::seconds>(request.ttl).count();
+  if (!is_valid_sku(request.sku)) {
+    result.status = ReserveStatus::invalid_sku;
+  } else if (request.quantity < 1 || request.quantity > limits::quantity_max) {
+    result.status = ReserveStatus::quantity_out_of_range;
+  } else if (ttl_seconds < 1 || ttl_seconds > limits::reservation_ttl_seconds_max) {
+    result.status = ReserveStatus::ttl_out_of_range;
+  } else if (request.locations.empty() ||
+             request.locations.size() > limits::reservation_candidates_max) {
+    result.status = ReserveStatus::unknown_location;
+  } else {
+    for (const std::string& location : request.locations) {
+      if (catalog.find_location(location) == nullptr) {
+        result.status = ReserveStatus::unknown_location;
+        break;
+      }
+    }
+  }
+  if (result.status != ReserveStatus::ok) return answer();
+
+  const std::string* chosen = nullptr;
+  int64_t best_available = 0;
+  for (const std::string& location : request.locations) {
+    const Position* position = find(request.sku, location);
+    const Position& current = position != nullptr ? *position : kEmptyPosition;
+    best_available = std::max(best_available, available(current));
+    if (decide_reserve(current, request.quantity) == ReserveStatus::ok) {
+      chosen = &location;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    result.status = ReserveStatus::insufficient_stock;
+    result.available = best_available;
+    return answer();
+  }
+
+  Reservation reservation;
+  reservation.id = new_reservation_id(request.sku);
+  while (active_.contains(reservation.id)) reservation.id = new_reservation_id(request.sku);
+  reservation.sku = request.sku;
+  reservation.location = *chosen;
+  reservation.channel = request.channel;
+  reservation.quantity = request.quantity;
+  reservation.created_at = now;
+  reservation.expires_at = now + request.ttl;
+  reservation.state = ReservationState::active;
+
+  PositionSlot& held = slot(request.sku, *chosen);
+  apply_reserve(held.position, reservation);
+  mark_dirty(request.sku, *chosen, held);
+
+  LedgerRecord record;
+  record.kind = RecordKind::reservation_created;
+  record.sku = request.sku;
+  record.reservation_id = reservation.id;
+  record.reservation_quantity = reservation.quantity;
+  record.deltas.push_back({*chosen, Bucket::reserved, reservation.quantity});
+  record.versions.push_back({*chosen, held.position.version});
+  append(std::move(record), now);
+  write_set_.reservations.push_back(reservation);
+  expiry_.emplace(reservation.expires_at, reservation.id);
+  active_.emplace(reservation.id, reservation);
+  stats_.reservations_created.fetch_add(1, std::memory_order_relaxed);
+
+  result.reservation = std::move(reservation);
+  result.available = available(held.position);
+  result.version = held.position.version;
+  answer();
+}
+
+ReserveResult Shard::end(Reservation& reservation, ReservationState to, std::string order_id,
+                         Timestamp now) {
+  PositionSlot& held = slot(reservation.sku, reservation.location);
+  apply_end(held.position, reservation, to, now, std::move(order_id));
+  mark_dirty(reservation.sku, reservation.location, held);
+
+  LedgerRecord record;
+  record.sku = reservation.sku;
+  record.reservation_id = reservation.id;
+  record.reservation_quantity = reservation.quantity;
+  record.order_id = reservation.order_id;
+  record.deltas.push_back({reservation.location, Bucket::reserved, -reservation.quantity});
+  switch (to) {
+    case ReservationState::committed:
+      record.kind = RecordKind::reservation_committed;
+      record.deltas.push_back({reservation.location, Bucket::allocated, reservation.quantity});
+      stats_.reservations_committed.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case ReservationState::released:
+      record.kind = RecordKind::reservation_released;
+      stats_.reservations_released.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case ReservationState::expired:
+      record.kind = RecordKind::reservation_expired;
+      stats_.reservations_expired.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case ReservationState::active: STOCKD_UNREACHABLE();
+  }
+  record.versions.push_back({reservation.location, held.position.version});
+  append(std::move(record), now);
+  write_set_.reservations.push_back(reservation);
+
+  ReserveResult result;
+  result.reservation = reservation;
+  result.available = available(held.position);
+  result.version = held.position.version;
+  const std::string id = reservation.id;  // `reservation` may refer into active_
+  ended_this_batch_.insert_or_assign(id, reservation);
+  active_.erase(id);
+  return result;
+}
+
+void Shard::expire_due(Timestamp now) {
+  while (!expiry_.empty() && expiry_.begin()->first <= now) {
+    const auto [expires_at, id] = *expiry_.begin();
+    expiry_.erase(expiry_.begin());
+    const auto found = active_.find(id);
+    if (found == active_.end() || found->second.expires_at != expires_at) continue;
+    end(found->second, ReservationState::expired, "", now);
+  }
+}
+
+void Shard::process(EndReservationCommand& command, Timestamp now, const Catalog& catalog) {
+  (void)catalog;
+  ReserveResult result;
+  const auto found = active_.find(command.id);
+  if (command.to == ReservationState::committed && !is_valid_id(command.order_id)) {
+    result.status = ReserveStatus::invalid_order_id;
+  } else if (found == active_.end()) {
+    std::optional<Reservation> ended;
+    if (const auto it = ended_this_batch_.find(command.id); it != ended_this_batch_.end()) {
+      ended = it->second;
+    } else {
+      ended = engine_.store_.find_reservation(command.id);
+    }
+    result.status =
+        ended ? ReserveStatus::reservation_not_active : ReserveStatus::reservation_not_found;
+    if (ended) result.reservation = std::move(*ended);
+  } else if (decide_end(found->second, now) != ReserveStatus::ok) {
+    // Its expiry is due at this very instant: it expires rather than ends otherwise.
+    result = end(found->second, ReservationState::expired, "", now);
+    result.status = ReserveStatus::reservation_not_active;
+  } else {
+    result = end(found->second, command.to, std::move(command.order_id), now);
+  }
+  replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  });
+}
+
+void Shard::process(GetReservationCommand& command, Timestamp now, const Catalog& catalog) {
+  (void)now;
+  (void)catalog;
+  ReserveResult result;
+  if (const auto found = active_.find(command.id); found != active_.end()) {
+    result.reservation = found->second;
+  } else if (const auto it = ended_this_batch_.find(command.id); it != ended_this_batch_.end()) {
+    result.reservation = it->second;
+  } else if (auto stored = engine_.store_.find_reservation(command.id)) {
+    result.reservation = std::move(*stored);
+  } else {
+    result.status = ReserveStatus::reservation_not_found;
+  }
+  replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  });
+}
+
+void Shard::process(GetStockCommand& command, Timestamp now, const Catalog& catalog) {
+  (void)now;
+  (void)catalog;
+  StockView view;
+  view.sku = command.sku;
+  if (const auto found = positions_.find(command.sku); found != positions_.end()) {
+    for (const auto& [location, held] : found->second) {
+      if (held.position.version == 0) continue;  // looked at, never changed
+      view.positions.push_back({location, held.position});
+    }
+  }
+  // Answered after this batch is durable, like every other reply.
+  replies_.push_back([done = std::move(command.done), view = std::move(view)]() mutable {
+    done(std::move(view));
+  });
+}
+
+void Shard::flush() {
+  for (const DirtyPosition& dirty : dirty_) {
+    write_set_.positions.push_back({*dirty.sku, *dirty.location, dirty.slot->position});
+  }
+  if (!write_set_.empty()) {
+    const auto started = std::chrono::steady_clock::now();
+    const Status status = engine_.store_.write(write_set_);
+    if (!status.is_ok()) {
+      // Memory is now ahead of the disk; answering anything would lie. Stop, and let
+      // recovery start again from the last durable batch.
+      std::fprintf(stderr, "stockd: shard %u: durable write failed: %s\n", index_,
+                   status.message().c_str());
+      std::abort();
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    stats_.write_micros_total.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<Duration>(elapsed).count()),
+        std::memory_order_relaxed);
+    stats_.batches_written.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (const std::string& key : held_keys_) engine_.inflight_->release(key, index_);
+  for (auto& reply : replies_) reply();
+
+  write_set_.clear();
+  dirty_.clear();
+  pending_keys_.clear();
+  held_keys_.clear();
+  ended_this_batch_.clear();
+  replies_.clear();
+  ++batch_number_;
+}
+
+}  // namespace stockd

@@ -1,0 +1,154 @@
+// One shard: the single writer for the SKUs whose slot maps to it. Owns their
+// positions, active reservations and its ledger stream; runs on its own thread.
+// Internal to the engine; adapters use engine.hpp.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "engine/bounded_queue.hpp"
+#include "engine/engine.hpp"
+#include "engine/store.hpp"
+
+namespace stockd {
+
+struct EventsGather {
+  std::vector<EventResult> results;
+  std::atomic<size_t> shards_remaining{0};
+  std::function<void(std::vector<EventResult>)> done;
+};
+
+struct EventsCommand {
+  std::vector<Event> events;
+  std::vector<uint32_t> indices;  // where each event's result goes in the gather
+  std::shared_ptr<EventsGather> gather;
+};
+struct ReserveCommandItem {
+  ReserveRequest request;
+  std::function<void(ReserveResult)> done;
+};
+struct EndReservationCommand {
+  std::string id;
+  ReservationState to = ReservationState::released;
+  std::string order_id;
+  std::function<void(ReserveResult)> done;
+};
+struct GetReservationCommand {
+  std::string id;
+  std::function<void(ReserveResult)> done;
+};
+struct GetStockCommand {
+  std::string sku;
+  std::function<void(StockView)> done;
+};
+struct StopCommand {};
+
+using Command = std::variant<EventsCommand, ReserveCommandItem, EndReservationCommand,
+                             GetReservationCommand, GetStockCommand, StopCommand>;
+
+struct ShardStats {
+  std::atomic<uint64_t> events_applied{0};
+  std::atomic<uint64_t> events_duplicate{0};
+  std::atomic<uint64_t> events_superseded{0};
+  std::atomic<uint64_t> events_rejected{0};
+  std::atomic<uint64_t> anomalies{0};
+  std::atomic<uint64_t> clock_drift_clamped{0};
+  std::atomic<uint64_t> reservations_created{0};
+  std::atomic<uint64_t> reservations_committed{0};
+  std::atomic<uint64_t> reservations_released{0};
+  std::atomic<uint64_t> reservations_expired{0};
+  std::atomic<uint64_t> reservations_refused{0};
+  std::atomic<uint64_t> batches_written{0};
+  std::atomic<uint64_t> write_micros_total{0};
+  std::atomic<uint64_t> overloaded{0};
+};
+
+class Shard {
+ public:
+  Shard(Engine& engine, uint32_t index, ChainHead head);
+  ~Shard();
+
+  // Start-up only, before start().
+  void load_position(std::string_view sku, std::string_view location, const Position& position);
+  void load_reservation(const Reservation& reservation);
+  // Checks that every position's `reserved` equals the sum of its active holds.
+  Status check_loaded_state() const;
+
+  void start();
+  // False when the queue is full (the command is left untouched).
+  bool try_push(Command& command) { return queue_.try_push(command); }
+  void push_stop() { queue_.force_push(StopCommand{}); }
+  void join();
+
+  const ShardStats& stats() const { return stats_; }
+  size_t queue_depth() const { return queue_.size(); }
+  uint32_t index() const { return index_; }
+
+ private:
+  friend class Engine;  // counts refusals it answers without queueing
+  struct PositionSlot {
+    Position position;
+    uint64_t dirty_batch = 0;
+  };
+  using LocationMap = std::map<std::string, PositionSlot, std::less<>>;
+  struct PendingKey {
+    Sha256Digest payload_hash;
+    EventStatus status;
+    uint64_t version;
+    uint32_t anomalies;
+  };
+
+  void run();
+  void process(EventsCommand& command, Timestamp now, const Catalog& catalog);
+  EventResult process_event(const Event& event, Timestamp now, const Catalog& catalog);
+  void process(ReserveCommandItem& command, Timestamp now, const Catalog& catalog);
+  void process(EndReservationCommand& command, Timestamp now, const Catalog& catalog);
+  void process(GetReservationCommand& command, Timestamp now, const Catalog& catalog);
+  void process(GetStockCommand& command, Timestamp now, const Catalog& catalog);
+  void expire_due(Timestamp now);
+  ReserveResult end(Reservation& reservation, ReservationState to, std::string order_id,
+                    Timestamp now);
+  void flush();
+
+  PositionSlot& slot(const std::string& sku, const std::string& location);
+  const Position* find(const std::string& sku, const std::string& location) const;
+  void mark_dirty(const std::string& sku, const std::string& location, PositionSlot& slot);
+  void append(LedgerRecord record, Timestamp now);
+  std::string new_reservation_id(std::string_view sku);
+
+  Engine& engine_;
+  const uint32_t index_;
+  BoundedQueue<Command> queue_;
+  std::thread thread_;
+  ShardStats stats_;
+  std::mt19937_64 random_;
+
+  // Owned state.
+  std::unordered_map<std::string, LocationMap> positions_;
+  std::unordered_map<std::string, Reservation> active_;
+  std::multimap<Timestamp, std::string> expiry_;  // expires_at -> reservation id
+  ChainHead head_;
+
+  // The batch being built; cleared by flush().
+  uint64_t batch_number_ = 1;
+  WriteSet write_set_;
+  struct DirtyPosition {
+    const std::string* sku;
+    const std::string* location;
+    PositionSlot* slot;
+  };
+  std::vector<DirtyPosition> dirty_;
+  std::unordered_map<std::string, PendingKey> pending_keys_;
+  std::vector<std::string> held_keys_;
+  std::unordered_map<std::string, Reservation> ended_this_batch_;
+  std::vector<std::function<void()>> replies_;
+};
+
+}  // namespace stockd

@@ -1,0 +1,91 @@
+// The storage port the engine needs. One implementation is RocksDB (src/storage); the
+// engine never includes a storage library. Thread-safety: every method may be called
+// from any shard thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/sha256.hpp"
+#include "base/status.hpp"
+#include "core/catalog.hpp"
+#include "core/encoding.hpp"
+#include "core/ledger.hpp"
+#include "core/position.hpp"
+#include "core/reservation.hpp"
+
+namespace stockd {
+
+struct ChainHead {
+  uint64_t sequence = 0;  // 0 = empty stream
+  Sha256Digest hash{};  // all zero for an empty stream
+};
+
+struct PositionWrite {
+  std::string sku;
+  std::string location;
+  Position position;
+};
+
+struct IdempotencyWrite {
+  std::string source;
+  std::string id;
+  IdempotencyEntry entry;
+};
+
+// Everything one shard batch changes; written all or nothing, durably.
+struct WriteSet {
+  std::vector<LedgerRecord> ledger;
+  std::vector<PositionWrite> positions;
+  std::vector<IdempotencyWrite> idempotency;
+  std::vector<Reservation> reservations;  // upserts by id
+  bool empty() const {
+    return ledger.empty() && positions.empty() && idempotency.empty() && reservations.empty();
+  }
+  void clear() {
+    ledger.clear();
+    positions.clear();
+    idempotency.clear();
+    reservations.clear();
+  }
+};
+
+enum class ConfigKind : uint8_t { location = 'L', source = 'S', channel = 'C' };
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Atomic and durable (fsync'ed) before it returns ok.
+  virtual Status write(const WriteSet& set) = 0;
+
+  // Reads. A storage I/O error on a read stops the process (it cannot be answered
+  // truthfully); "not found" is nullopt.
+  virtual std::optional<IdempotencyEntry> find_idempotency(std::string_view source,
+                                                           std::string_view id) = 0;
+  virtual std::optional<Reservation> find_reservation(std::string_view id) = 0;
+  virtual ChainHead chain_head(uint32_t stream) = 0;
+
+  // Start-up loading, in key order.
+  virtual Status for_each_position(
+      const std::function<void(std::string_view sku, std::string_view location,
+                               const Position& position)>& visit) = 0;
+  virtual Status for_each_active_reservation(
+      const std::function<void(const Reservation& reservation)>& visit) = 0;
+  virtual Status load_catalog(Catalog& out) = 0;
+
+  // Configuration: durable upsert or removal of one entry.
+  virtual Status put_config(ConfigKind kind, std::string_view id, std::string_view bytes) = 0;
+  virtual Status delete_config(ConfigKind kind, std::string_view id) = 0;
+
+  // The ledger in (stream, sequence) order, as stored bytes; visit returns false to stop.
+  virtual Status for_each_ledger_record(
+      const std::function<bool(uint32_t stream, uint64_t sequence, std::string_view bytes)>&
+          visit) = 0;
+};
+
+}  // namespace stockd

@@ -1,0 +1,432 @@
+#include "storage/rocks_store.hpp"
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+#include "base/assert.hpp"
+#include "base/bytes.hpp"
+#include "core/ledger.hpp"
+
+namespace stockd {
+namespace {
+
+constexpr char kFormatKey[] = "format";
+constexpr char kFormatValue[] = "stockd-store-1";
+
+enum Family : size_t {
+  kDefault = 0,
+  kLedger,
+  kPositions,
+  kIdempotency,
+  kReservations,
+  kActiveHolds,
+  kConfig,
+  kFamilyCount,
+};
+constexpr const char* kFamilyNames[kFamilyCount] = {
+    "default", "ledger", "positions", "idempotency",
+    "reservations", "active_holds", "config"};
+
+std::string idempotency_key(std::string_view source, std::string_view id) {
+  std::string key;
+  key.reserve(source.size() + 1 + id.size());
+  key.append(source).push_back('\0');
+  key.append(id);
+  return key;
+}
+
+std::string config_key(ConfigKind kind, std::string_view id) {
+  std::string key(1, static_cast<char>(kind));
+  key.push_back('/');
+  key.append(id);
+  return key;
+}
+
+[[noreturn]] void read_failed(const char* what, const rocksdb::Status& status) {
+  std::fprintf(stderr, "stockd: storage read failed (%s): %s\n", what, status.ToString().c_str());
+  std::abort();
+}
+
+// Drops idempotency keys a day after their retention ended; until compaction reaches
+// them, the engine treats expired keys as absent anyway.
+class IdempotencyRetentionFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit IdempotencyRetentionFilter(Duration retention) : retention_(retention) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    const auto entry = decode_idempotency_entry(std::string_view(value.data(), value.size()));
+    if (!entry) return false;  // never drop what we cannot read; verify reports it
+    return entry->received_at + retention_ + std::chrono::hours{24} < SystemClock{}.now();
+  }
+  const char* Name() const override { return "stockd.IdempotencyRetentionFilter"; }
+
+ private:
+  Duration retention_;
+};
+
+}  // namespace
+
+std::string position_key(std::string_view sku, std::string_view location) {
+  std::string key;
+  key.reserve(sku.size() + 1 + location.size());
+  key.append(sku).push_back('\0');
+  key.append(location);
+  return key;
+}
+
+std::string ledger_key(uint32_t stream, uint64_t sequence) {
+  ByteWriter out;
+  out.u32(stream);
+  out.u64(sequence);
+  return out.take();
+}
+
+struct RocksStore::Impl {
+  RocksStoreOptions options;
+  std::unique_ptr<IdempotencyRetentionFilter> retention_filter;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::WriteOptions write_options;
+
+  rocksdb::ColumnFamilyHandle* family(Family which) const { return families[which]; }
+
+  ~Impl() {
+    if (db) {
+      for (auto* handle : families) db->DestroyColumnFamilyHandle(handle);
+      db->Close();
+    }
+  }
+
+  // Checks the last two records of one stream: they decode, sit under the right key,
+  // hash correctly and link. Returns the next stream id to look at, via `next_stream`.
+  Status check_stream_tail(rocksdb::Iterator& it, uint32_t stream) {
+    it.SeekForPrev(ledger_key(stream, std::numeric_limits<uint64_t>::max()));
+    if (!it.Valid()) return Status::error("ledger stream " + std::to_string(stream) + " vanished");
+    const auto last = decode_ledger_record(std::string_view(it.value().data(), it.value().size()));
+    if (!last || last->stream != stream || it.key().ToString() != ledger_key(stream, last->sequence)) {
+      return Status::error("ledger stream " + std::to_string(stream) +
+                           ": the last record is unreadable or misplaced");
+    }
+    if (chain_hash(last->prev_hash, *last) != last->hash) {
+      return Status::error("ledger stream " + std::to_string(stream) + " record " +
+                           std::to_string(last->sequence) + ": hash mismatch");
+    }
+    if (last->sequence > 1) {
+      it.Prev();
+      if (!it.Valid()) return Status::error("ledger stream " + std::to_string(stream) + ": gap");
+      const auto previous =
+          decode_ledger_record(std::string_view(it.value().data(), it.value().size()));
+      if (!previous || previous->stream != stream || previous->sequence + 1 != last->sequence ||
+          previous->hash != last->prev_hash) {
+        return Status::error("ledger stream " + std::to_string(stream) + " record " +
+                             std::to_string(last->sequence) + ": broken link to its predecessor");
+      }
+    }
+    return Status::ok();
+  }
+
+  Status check_ledger_tails() {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family(kLedger)));
+    uint32_t stream = 0;
+    while (true) {
+      it->Seek(ledger_key(stream, 0));
+      if (!it->Valid()) break;
+      if (it->key().size() != 12) return Status::error("ledger holds a malformed key");
+      ByteReader key(std::string_view(it->key().data(), it->key().size()));
+      stream = key.u32();
+      if (Status status = check_stream_tail(*it, stream); !status.is_ok()) return status;
+      if (stream == std::numeric_limits<uint32_t>::max()) break;
+      ++stream;
+    }
+    if (!it->status().ok()) return Status::error(it->status().ToString());
+    return Status::ok();
+  }
+};
+
+RocksStore::RocksStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksStore::~RocksStore() = default;
+
+std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options,
+                                             std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->retention_filter =
+      std::make_unique<IdempotencyRetentionFilter>(options.idempotency_retention);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.paranoid_checks = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_open_files = 512;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (size_t i = 0; i < kFamilyCount; ++i) {
+    rocksdb::ColumnFamilyOptions family_options;
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.whole_key_filtering = true;
+    family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    if (i == kIdempotency) family_options.compaction_filter = impl->retention_filter.get();
+    descriptors.emplace_back(kFamilyNames[i], family_options);
+  }
+
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status status;
+  if (options.read_only) {
+    status = rocksdb::DB::OpenForReadOnly(db_options, options.data_dir, descriptors,
+                                          &impl->families, &db);
+  } else {
+    status = rocksdb::DB::Open(db_options, options.data_dir, descriptors, &impl->families, &db);
+  }
+  if (!status.ok()) {
+    *error = "cannot open store in " + options.data_dir + ": " + status.ToString();
+    return nullptr;
+  }
+  impl->db.reset(db);
+  impl->write_options.sync = options.sync_writes;
+
+  std::string format;
+  status = db->Get(rocksdb::ReadOptions(), impl->family(kDefault), kFormatKey, &format);
+  if (status.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), impl->family(kLedger)));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      *error = "store in " + options.data_dir + " has a ledger but no format marker";
+      return nullptr;
+    }
+    if (!options.read_only) {
+      rocksdb::WriteOptions sync;
+      sync.sync = true;
+      status = db->Put(sync, impl->family(kDefault), kFormatKey, kFormatValue);
+      if (!status.ok()) {
+        *error = "cannot initialise store: " + status.ToString();
+        return nullptr;
+      }
+    }
+  } else if (!status.ok()) {
+    *error = "cannot read store format: " + status.ToString();
+    return nullptr;
+  } else if (format != kFormatValue) {
+    *error = "store in " + options.data_dir + " has format '" + format + "', expected '" +
+             kFormatValue + "'";
+    return nullptr;
+  }
+
+  if (Status check = impl->check_ledger_tails(); !check.is_ok()) {
+    *error = "store in " + options.data_dir + " is corrupt: " + check.message();
+    return nullptr;
+  }
+  return std::unique_ptr<RocksStore>(new RocksStore(std::move(impl)));
+}
+
+Status RocksStore::write(const WriteSet& set) {
+  rocksdb::WriteBatch batch;
+  for (const LedgerRecord& record : set.ledger) {
+    STOCKD_ASSERT(record.sequence >= 1);
+    STOCKD_ASSERT(chain_hash(record.prev_hash, record) == record.hash);
+    batch.Put(impl_->family(kLedger), ledger_key(record.stream, record.sequence),
+              encode_ledger_record(record));
+  }
+  for (const PositionWrite& write : set.positions) {
+    STOCKD_ASSERT(write.position.reserved >= 0);
+    STOCKD_ASSERT(write.position.allocated >= 0);
+    batch.Put(impl_->family(kPositions), position_key(write.sku, write.location),
+              encode_position(write.position));
+  }
+  for (const IdempotencyWrite& write : set.idempotency) {
+    batch.Put(impl_->family(kIdempotency), idempotency_key(write.source, write.id),
+              encode_idempotency_entry(write.entry));
+  }
+  for (const Reservation& reservation : set.reservations) {
+    batch.Put(impl_->family(kReservations), reservation.id, encode_reservation(reservation));
+    if (reservation.state == ReservationState::active) {
+      batch.Put(impl_->family(kActiveHolds), reservation.id, "");
+    } else {
+      batch.Delete(impl_->family(kActiveHolds), reservation.id);
+    }
+  }
+  const rocksdb::Status status = impl_->db->Write(impl_->write_options, &batch);
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+std::optional<IdempotencyEntry> RocksStore::find_idempotency(std::string_view source,
+                                                             std::string_view id) {
+  std::string value;
+  const rocksdb::Status status = impl_->db->Get(
+      rocksdb::ReadOptions(), impl_->family(kIdempotency), idempotency_key(source, id), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) read_failed("idempotency", status);
+  auto entry = decode_idempotency_entry(value);
+  if (!entry) {
+    std::fprintf(stderr, "stockd: corrupt idempotency entry for %.*s/%.*s\n",
+                 static_cast<int>(source.size()), source.data(), static_cast<int>(id.size()),
+                 id.data());
+    std::abort();
+  }
+  return entry;
+}
+
+std::optional<Reservation> RocksStore::find_reservation(std::string_view id) {
+  std::string value;
+  const rocksdb::Status status =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kReservations), id, &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) read_failed("reservation", status);
+  auto reservation = decode_reservation(value);
+  if (!reservation) {
+    std::fprintf(stderr, "stockd: corrupt reservation %.*s\n", static_cast<int>(id.size()),
+                 id.data());
+    std::abort();
+  }
+  return reservation;
+}
+
+ChainHead RocksStore::chain_head(uint32_t stream) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kLedger)));
+  it->SeekForPrev(ledger_key(stream, std::numeric_limits<uint64_t>::max()));
+  if (!it->status().ok()) read_failed("ledger head", it->status());
+  if (!it->Valid()) return {};
+  const auto record = decode_ledger_record(std::string_view(it->value().data(), it->value().size()));
+  STOCKD_ASSERT(record.has_value());  // open() checked every stream's tail
+  if (record->stream != stream) return {};
+  return {record->sequence, record->hash};
+}
+
+Status RocksStore::for_each_position(
+    const std::function<void(std::string_view, std::string_view, const Position&)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPositions)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const size_t separator = key.find('\0');
+    const auto position = decode_position(std::string_view(it->value().data(), it->value().size()));
+    if (separator == std::string_view::npos || !position) {
+      return Status::error("store is corrupt: unreadable position record");
+    }
+    visit(key.substr(0, separator), key.substr(separator + 1), *position);
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
+Status RocksStore::for_each_active_reservation(
+    const std::function<void(const Reservation&)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kActiveHolds)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string id = it->key().ToString();
+    const std::optional<Reservation> reservation = find_reservation(id);
+    if (!reservation || reservation->state != ReservationState::active) {
+      return Status::error("store is corrupt: active hold " + id + " has no active reservation");
+    }
+    visit(*reservation);
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
+Status RocksStore::load_catalog(Catalog& out) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kConfig)));
+  // Locations first ('L' < 'S' is not guaranteed to precede 'C'), so channels can be
+  // checked against them: read everything, then insert in dependency order.
+  std::vector<Location> locations;
+  std::vector<Source> sources;
+  std::vector<Channel> channels;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const std::string_view value(it->value().data(), it->value().size());
+    bool ok = false;
+    if (key.size() > 2 && key[1] == '/') {
+      switch (static_cast<ConfigKind>(key[0])) {
+        case ConfigKind::location:
+          if (auto location = decode_location(value)) {
+            locations.push_back(std::move(*location));
+            ok = true;
+          }
+          break;
+        case ConfigKind::source:
+          if (auto source = decode_source(value)) {
+            sources.push_back(std::move(*source));
+            ok = true;
+          }
+          break;
+        case ConfigKind::channel:
+          if (auto channel = decode_channel(value)) {
+            channels.push_back(std::move(*channel));
+            ok = true;
+          }
+          break;
+      }
+    }
+    if (!ok) return Status::error("store is corrupt: unreadable configuration entry");
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  for (Location& location : locations) {
+    if (!out.check(location).ok()) return Status::error("stored location " + location.id + " is invalid");
+    out.put(std::move(location));
+  }
+  for (Source& source : sources) {
+    if (!out.check(source).ok()) return Status::error("stored source " + source.id + " is invalid");
+    out.put(std::move(source));
+  }
+  for (Channel& channel : channels) {
+    if (!out.check(channel).ok()) return Status::error("stored channel " + channel.id + " is invalid");
+    out.put(std::move(channel));
+  }
+  return Status::ok();
+}
+
+Status RocksStore::put_config(ConfigKind kind, std::string_view id, std::string_view bytes) {
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync_writes;
+  const rocksdb::Status status = impl_->db->Put(sync, impl_->family(kConfig), config_key(kind, id),
+                                                rocksdb::Slice(bytes.data(), bytes.size()));
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+Status RocksStore::delete_config(ConfigKind kind, std::string_view id) {
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync_writes;
+  const rocksdb::Status status =
+      impl_->db->Delete(sync, impl_->family(kConfig), config_key(kind, id));
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+Status RocksStore::for_each_ledger_record(
+    const std::function<bool(uint32_t, uint64_t, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kLedger)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 12) return Status::error("ledger holds a malformed key");
+    ByteReader key(std::string_view(it->key().data(), it->key().size()));
+    const uint32_t stream = key.u32();
+    const uint64_t sequence = key.u64();
+    if (!visit(stream, sequence, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
+Status RocksStore::tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence,
+                                                 std::string bytes) {
+  const rocksdb::Status status = impl_->db->Put(
+      impl_->write_options, impl_->family(kLedger), ledger_key(stream, sequence), bytes);
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+}  // namespace stockd

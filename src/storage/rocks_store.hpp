@@ -1,0 +1,60 @@
+// The engine's Store on RocksDB: one database in `data_dir`, column families for the
+// ledger, positions, idempotency keys, reservations and configuration. Every write
+// is one WriteBatch with sync=true; RocksDB groups concurrent shards' writes into one
+// fsync. The only file that includes <rocksdb/...> is rocks_store.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/time.hpp"
+#include "engine/store.hpp"
+
+namespace stockd {
+
+struct RocksStoreOptions {
+  std::string data_dir = "./data";
+  Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
+  bool sync_writes = true;  // false only for benchmarks that say so
+  bool read_only = false;  // for audit tools; opens without creating anything
+};
+
+class RocksStore final : public Store {
+ public:
+  // Opens (creating if needed) and checks the store: format marker and the tail of
+  // every ledger stream. Returns null with `error` set when it is torn or corrupt.
+  static std::unique_ptr<RocksStore> open(const RocksStoreOptions& options, std::string* error);
+  ~RocksStore() override;
+
+  Status write(const WriteSet& set) override;
+  std::optional<IdempotencyEntry> find_idempotency(std::string_view source,
+                                                   std::string_view id) override;
+  std::optional<Reservation> find_reservation(std::string_view id) override;
+  ChainHead chain_head(uint32_t stream) override;
+  Status for_each_position(
+      const std::function<void(std::string_view sku, std::string_view location,
+                               const Position& position)>& visit) override;
+  Status for_each_active_reservation(
+      const std::function<void(const Reservation& reservation)>& visit) override;
+  Status load_catalog(Catalog& out) override;
+  Status put_config(ConfigKind kind, std::string_view id, std::string_view bytes) override;
+  Status delete_config(ConfigKind kind, std::string_view id) override;
+  Status for_each_ledger_record(
+      const std::function<bool(uint32_t stream, uint64_t sequence, std::string_view bytes)>&
+          visit) override;
+
+  // Tests only: overwrite one stored ledger record's bytes (to prove tampering is found).
+  Status tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence, std::string bytes);
+
+  struct Impl;
+
+ private:
+  explicit RocksStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Key layouts, exposed for tests and tools.
+std::string position_key(std::string_view sku, std::string_view location);
+std::string ledger_key(uint32_t stream, uint64_t sequence);
+
+}  // namespace stockd
