@@ -219,7 +219,9 @@ EventDecision decide_event(const Event& event, int64_t source_priority,
   if (after.on_hand < 0 && after.on_hand < at_location.on_hand) {
     decision.anomalies |= bit(Anomaly::negative_on_hand);
   }
-  if (available(after) < 0 && available(after) < available(at_location)) {
+  // Oversold: a fact left less than what is promised (holds and allocations).
+  const bool has_promises = after.reserved + after.allocated > 0;
+  if (has_promises && available(after) < 0 && available(after) < available(at_location)) {
     decision.anomalies |= bit(Anomaly::oversold);
   }
   if (after.damaged < 0 && after.damaged < at_location.damaged) {

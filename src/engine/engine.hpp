@@ -41,7 +41,7 @@ struct EventResult {
   EventStatus status = EventStatus::rejected;
   uint64_t version = 0;  // the position's version after the event (or at its first result)
   EventError error = EventError::none;
-  std::string_view error_field;
+  std::string error_field;  // the offending JSON field, "" for the whole event
   uint32_t anomalies = 0;  // Anomaly bits
 };
 

@@ -1,0 +1,253 @@
+#include "app/config_file.hpp"
+
+#include <initializer_list>
+#include <set>
+#include <toml++/toml.h>
+
+namespace stockd {
+namespace {
+
+// Reads one table strictly: every key must be known, every value of the right type.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string where, std::string* error)
+      : table_(table), where_(std::move(where)), error_(error) {}
+
+  bool only(std::initializer_list<std::string_view> known) {
+    for (const auto& [key, value] : table_) {
+      bool found = false;
+      for (const std::string_view name : known) found = found || name == key.str();
+      if (!found) return fail(std::string(key.str()), "unknown setting");
+    }
+    return true;
+  }
+
+  bool text(std::string_view key, std::string& out, bool required = false) {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return !required || fail(key, "is required");
+    const auto value = node->value<std::string>();
+    if (!node->is_string() || !value) return fail(key, "must be a string");
+    out = *value;
+    return true;
+  }
+
+  bool integer(std::string_view key, int64_t& out, int64_t min, int64_t max) {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return true;
+    if (!node->is_integer()) return fail(key, "must be a whole number");
+    const int64_t value = node->as_integer()->get();
+    if (value < min || value > max) {
+      return fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    out = value;
+    return true;
+  }
+
+  bool number(std::string_view key, double& out) {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return true;
+    if (node->is_integer()) {
+      out = static_cast<double>(node->as_integer()->get());
+    } else if (node->is_floating_point()) {
+      out = node->as_floating_point()->get();
+    } else {
+      return fail(key, "must be a number");
+    }
+    return true;
+  }
+
+  bool boolean(std::string_view key, bool& out) {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return true;
+    if (!node->is_boolean()) return fail(key, "must be true or false");
+    out = node->as_boolean()->get();
+    return true;
+  }
+
+  bool fail(std::string_view key, const std::string& what) {
+    *error_ = where_ + "." + std::string(key) + ": " + what;
+    return false;
+  }
+
+ private:
+  const toml::table& table_;
+  std::string where_;
+  std::string* error_;
+};
+
+// Visits each table of an array of tables `[[name]]`.
+template <typename Visit>
+bool each_table(const toml::table& root, std::string_view name, std::string* error, Visit visit) {
+  const toml::node* node = root.get(name);
+  if (node == nullptr) return true;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    *error = std::string(name) + ": must be an array of tables ([[" + std::string(name) + "]])";
+    return false;
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table* table = (*array)[i].as_table();
+    const std::string where = std::string(name) + "[" + std::to_string(i) + "]";
+    if (table == nullptr) {
+      *error = where + ": must be a table";
+      return false;
+    }
+    if (!visit(*table, where)) return false;
+  }
+  return true;
+}
+
+bool read_location(const toml::table& table, const std::string& where, Location& out,
+                   std::string* error) {
+  TableReader reader(table, where, error);
+  std::string type = "warehouse";
+  if (!reader.only({"id", "type", "name", "lat", "lon", "priority", "ship_cost_cents",
+                    "protected_min", "count_sla_hours"}) ||
+      !reader.text("id", out.id, true) || !reader.text("type", type) ||
+      !reader.text("name", out.name) || !reader.number("lat", out.lat) ||
+      !reader.number("lon", out.lon) ||
+      !reader.integer("priority", out.priority, -1'000'000, 1'000'000) ||
+      !reader.integer("ship_cost_cents", out.ship_cost_cents, 0, 1'000'000'000) ||
+      !reader.integer("protected_min", out.protected_min, 0, 1'000'000'000) ||
+      !reader.integer("count_sla_hours", out.count_sla_hours, 0, 24 * 366)) {
+    return false;
+  }
+  const auto parsed = location_type_from_name(type);
+  if (!parsed) return reader.fail("type", "must be warehouse, store, dropship or virtual");
+  out.type = *parsed;
+  return true;
+}
+
+bool read_source(const toml::table& table, const std::string& where, Source& out,
+                 std::string* error) {
+  TableReader reader(table, where, error);
+  return reader.only({"id", "priority"}) && reader.text("id", out.id, true) &&
+         reader.integer("priority", out.priority, -1'000'000, 1'000'000);
+}
+
+bool read_channel(const toml::table& table, const std::string& where, Channel& out,
+                  std::string* error) {
+  TableReader reader(table, where, error);
+  if (!reader.only({"id", "locations", "buffer_units", "buffer_percent", "sync_latency_seconds",
+                    "reservation_ttl_seconds", "pickup", "backorder"}) ||
+      !reader.text("id", out.id, true) ||
+      !reader.integer("buffer_units", out.buffer_units, 0, 1'000'000'000) ||
+      !reader.integer("buffer_percent", out.buffer_percent, 0, 100) ||
+      !reader.integer("sync_latency_seconds", out.sync_latency_seconds, 0, 7 * 24 * 3600) ||
+      !reader.integer("reservation_ttl_seconds", out.reservation_ttl_seconds, 1, 7 * 24 * 3600) ||
+      !reader.boolean("pickup", out.pickup) || !reader.boolean("backorder", out.backorder)) {
+    return false;
+  }
+  return each_table(table, "locations", error, [&](const toml::table& member, const std::string&) {
+    TableReader member_reader(member, where + ".locations", error);
+    ChannelLocation location;
+    if (!member_reader.only({"id", "priority"}) || !member_reader.text("id", location.id, true) ||
+        !member_reader.integer("priority", location.priority, -1'000'000, 1'000'000)) {
+      return false;
+    }
+    out.locations.push_back(std::move(location));
+    return true;
+  });
+}
+
+}  // namespace
+
+bool load_config_file(const std::string& path, FileConfig& out, std::string* error) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& parse_error) {
+    const auto& where = parse_error.source().begin;
+    *error = path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+             std::string(parse_error.description());
+    return false;
+  }
+  std::string detail;
+  const auto fail = [&] {
+    *error = path + ": " + detail;
+    return false;
+  };
+  for (const auto& [key, value] : root) {
+    static const std::set<std::string_view> kKnown = {"engine", "locations", "sources",
+                                                      "channels"};
+    if (!kKnown.contains(key.str())) {
+      detail = std::string(key.str()) + ": unknown section";
+      return fail();
+    }
+  }
+  if (const toml::node* engine = root.get("engine")) {
+    const toml::table* table = engine->as_table();
+    if (table == nullptr) {
+      detail = "engine: must be a table";
+      return fail();
+    }
+    TableReader reader(*table, "engine", &detail);
+    int64_t shards = 0;
+    if (!reader.only({"shards", "clock_drift_tolerance_seconds", "idempotency_retention_seconds"}) ||
+        !reader.integer("shards", shards, 0, 256) ||
+        !reader.integer("clock_drift_tolerance_seconds", out.clock_drift_tolerance_seconds, 0,
+                        24 * 3600) ||
+        !reader.integer("idempotency_retention_seconds", out.idempotency_retention_seconds, 60,
+                        366 * 24 * 3600)) {
+      return fail();
+    }
+    out.shards = static_cast<size_t>(shards);
+  }
+  const bool ok =
+      each_table(root, "locations", &detail,
+                 [&](const toml::table& table, const std::string& where) {
+                   Location location;
+                   if (!read_location(table, where, location, &detail)) return false;
+                   out.locations.push_back(std::move(location));
+                   return true;
+                 }) &&
+      each_table(root, "sources", &detail,
+                 [&](const toml::table& table, const std::string& where) {
+                   Source source;
+                   if (!read_source(table, where, source, &detail)) return false;
+                   out.sources.push_back(std::move(source));
+                   return true;
+                 }) &&
+      each_table(root, "channels", &detail, [&](const toml::table& table, const std::string& where) {
+        Channel channel;
+        if (!read_channel(table, where, channel, &detail)) return false;
+        out.channels.push_back(std::move(channel));
+        return true;
+      });
+  if (!ok) return fail();
+  return true;
+}
+
+bool declare_catalog(Engine& engine, const FileConfig& config, std::string* error) {
+  const auto refused = [&](std::string_view kind, const std::string& id, const ConfigCheck& check) {
+    *error = std::string(kind) + " '" + id + "': " + std::string(config_error_name(check.error)) +
+             " (" + check.field + ")";
+    return false;
+  };
+  for (const Location& location : config.locations) {
+    if (const ConfigCheck check = engine.put_location(location); !check.ok()) {
+      return refused("location", location.id, check);
+    }
+  }
+  for (const Source& source : config.sources) {
+    if (const ConfigCheck check = engine.put_source(source); !check.ok()) {
+      return refused("source", source.id, check);
+    }
+  }
+  for (const Channel& channel : config.channels) {
+    if (const ConfigCheck check = engine.put_channel(channel); !check.ok()) {
+      return refused("channel", channel.id, check);
+    }
+  }
+  return true;
+}
+
+EngineOptions engine_options(const FileConfig& config) {
+  EngineOptions options;
+  options.shards = config.shards;
+  options.rules.clock_drift_tolerance = std::chrono::seconds{config.clock_drift_tolerance_seconds};
+  options.idempotency_retention = std::chrono::seconds{config.idempotency_retention_seconds};
+  return options;
+}
+
+}  // namespace stockd
