@@ -1,0 +1,101 @@
+#include "app/config_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace stockd {
+namespace {
+
+std::string write_file(const std::string& text) {
+  static int serial = 0;
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("stockd-config-" + std::to_string(getpid()) + "-" +
+                             std::to_string(++serial) + ".toml"))
+                               .string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigFile, ReadsAFullFile) {
+  const std::string path = write_file(R"(
+[engine]
+shards = 4
+clock_drift_tolerance_seconds = 60
+
+[[locations]]
+id = "W1"
+type = "warehouse"
+name = "Leipzig DC"
+lat = 51.34
+lon = 12
+count_sla_hours = 24
+
+[[sources]]
+id = "wms"
+priority = 100
+
+[[channels]]
+id = "web"
+buffer_units = 2
+reservation_ttl_seconds = 900
+pickup = true
+locations = [ { id = "W1", priority = 1 } ]
+)");
+  FileConfig config;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, config, &error)) << error;
+  EXPECT_EQ(config.shards, 4u);
+  EXPECT_EQ(config.clock_drift_tolerance_seconds, 60);
+  ASSERT_EQ(config.locations.size(), 1u);
+  EXPECT_EQ(config.locations[0].name, "Leipzig DC");
+  EXPECT_DOUBLE_EQ(config.locations[0].lon, 12.0);
+  ASSERT_EQ(config.channels.size(), 1u);
+  EXPECT_TRUE(config.channels[0].pickup);
+  ASSERT_EQ(config.channels[0].locations.size(), 1u);
+  EXPECT_EQ(config.channels[0].locations[0].id, "W1");
+  std::filesystem::remove(path);
+}
+
+struct BadConfig {
+  const char* text;
+  const char* message;  // a part of the error
+};
+
+class ConfigFileRejects : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ConfigFileRejects, WithAClearMessage) {
+  const std::string path = write_file(GetParam().text);
+  FileConfig config;
+  std::string error;
+  EXPECT_FALSE(load_config_file(path, config, &error));
+  EXPECT_NE(error.find(GetParam().message), std::string::npos) << error;
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  std::filesystem::remove(path);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, ConfigFileRejects,
+    ::testing::Values(BadConfig{"[engine\n", ""},
+                      BadConfig{"[engine]\nshards = 'two'\n", "engine.shards: must be a whole number"},
+                      BadConfig{"[engine]\nshards = 1000\n", "engine.shards: must be between"},
+                      BadConfig{"[engine]\nshard = 2\n", "engine.shard: unknown setting"},
+                      BadConfig{"[server]\n", "server: unknown section"},
+                      BadConfig{"[[locations]]\nname = 'x'\n", "locations[0].id: is required"},
+                      BadConfig{"[[locations]]\nid = 'W1'\ntype = 'castle'\n",
+                                "locations[0].type: must be"},
+                      BadConfig{"[[sources]]\nid = 'wms'\npriority = 1.5\n",
+                                "sources[0].priority: must be a whole number"},
+                      BadConfig{"[[channels]]\nid = 'web'\nbuffer_percent = 200\n",
+                                "channels[0].buffer_percent"}));
+
+TEST(ConfigFile, AMissingFileIsAnError) {
+  FileConfig config;
+  std::string error;
+  EXPECT_FALSE(load_config_file("/nonexistent/stockd.toml", config, &error));
+  EXPECT_FALSE(error.empty());
+}
+
+}  // namespace
+}  // namespace stockd

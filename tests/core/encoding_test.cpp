@@ -1,0 +1,101 @@
+#include "core/encoding.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/ledger.hpp"
+#include "core/test_support.hpp"
+
+namespace stockd {
+namespace {
+
+TEST(Encoding, PositionRoundTrips) {
+  Position p;
+  p.on_hand = -5;
+  p.reserved = 2;
+  p.allocated = 3;
+  p.in_transit = 4;
+  p.incoming = 5;
+  p.damaged = 6;
+  p.quarantine = 7;
+  p.non_sellable = 8;
+  p.version = 99;
+  p.last_event_at = testing::at("2026-11-27T10:00:00.123456Z");
+  p.last_set = LastSet{"wms", 100, testing::at("2026-11-27T09:00:00Z")};
+  EXPECT_EQ(decode_position(encode_position(p)), p);
+  p.last_set.reset();
+  EXPECT_EQ(decode_position(encode_position(p)), p);
+}
+
+TEST(Encoding, TruncatedOrTrailingBytesAreRefused) {
+  const std::string bytes = encode_position(Position{});
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(decode_position(bytes.substr(0, cut)).has_value()) << cut;
+  }
+  EXPECT_FALSE(decode_position(bytes + "x").has_value());
+}
+
+TEST(Encoding, CatalogEntriesRoundTrip) {
+  Location location{"S1", LocationType::store, "Berlin", 52.5, 13.4, 2, 650, 2, 24};
+  EXPECT_EQ(decode_location(encode_location(location)), location);
+  Source source{"wms", 100};
+  EXPECT_EQ(decode_source(encode_source(source)), source);
+  Channel channel;
+  channel.id = "web";
+  channel.locations = {{"W1", 1}, {"S1", 2}};
+  channel.buffer_units = 2;
+  channel.pickup = true;
+  EXPECT_EQ(decode_channel(encode_channel(channel)), channel);
+}
+
+TEST(Encoding, ReservationAndIdempotencyEntryRoundTrip) {
+  Reservation r;
+  r.id = "r0001-00000000000000ff";
+  r.sku = "A";
+  r.location = "W1";
+  r.channel = "web";
+  r.quantity = 3;
+  r.state = ReservationState::committed;
+  r.order_id = "o-1";
+  EXPECT_EQ(decode_reservation(encode_reservation(r)), r);
+  IdempotencyEntry entry{sha256("x"), testing::at("2026-11-27T10:00:00Z"), EventStatus::superseded,
+                         7, 3};
+  EXPECT_EQ(decode_idempotency_entry(encode_idempotency_entry(entry)), entry);
+}
+
+TEST(Ledger, RecordRoundTripsAndItsHashCoversEveryField) {
+  LedgerRecord record;
+  record.stream = 1;
+  record.sequence = 42;
+  record.received_at = testing::at("2026-11-27T10:00:00Z");
+  record.sku = "A";
+  record.event = testing::event(EventType::transfer_out, 3);
+  record.deltas = {{"W1", Bucket::on_hand, -3}, {"W2", Bucket::in_transit, 3}};
+  record.versions = {{"W1", 5}, {"W2", 1}};
+  record.prev_hash = sha256("previous");
+  record.hash = chain_hash(record.prev_hash, record);
+  const auto decoded = decode_ledger_record(encode_ledger_record(record));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, record);
+
+  LedgerRecord changed = record;
+  changed.event.quantity = 4;
+  EXPECT_NE(chain_hash(record.prev_hash, changed), record.hash);
+  changed = record;
+  changed.deltas[1].delta = 4;
+  EXPECT_NE(chain_hash(record.prev_hash, changed), record.hash);
+  EXPECT_NE(chain_hash(sha256("other"), record), record.hash);
+}
+
+TEST(PayloadHash, DiffersWhenAnyFieldDiffers) {
+  const Event e = testing::event(EventType::sale, 1);
+  Event other = e;
+  other.quantity = 2;
+  EXPECT_NE(event_payload_hash(e), event_payload_hash(other));
+  other = e;
+  other.reference = "x";
+  EXPECT_NE(event_payload_hash(e), event_payload_hash(other));
+  EXPECT_EQ(event_payload_hash(e), event_payload_hash(Event(e)));
+}
+
+}  // namespace
+}  // namespace stockd

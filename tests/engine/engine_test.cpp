@@ -1,0 +1,256 @@
+#include "engine/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <latch>
+#include <set>
+
+#include "engine/audit.hpp"
+#include "engine/engine_fixture.hpp"
+
+namespace stockd {
+namespace {
+
+using testing::EngineFixture;
+using testing::event;
+
+class EngineTest : public EngineFixture {};
+
+TEST_F(EngineTest, AppliesEventsAndVersionsPositions) {
+  const auto results = apply({receipt("r-1", "A", 100), receipt("r-2", "A", 5)});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].status, EventStatus::applied);
+  EXPECT_EQ(results[0].version, 1u);
+  EXPECT_EQ(results[1].version, 2u);
+  EXPECT_EQ(position("A", "W1").on_hand, 105);
+}
+
+TEST_F(EngineTest, ResultsComeBackInInputOrderAcrossShards) {
+  std::vector<Event> events;
+  for (int i = 0; i < 200; ++i) events.push_back(receipt("m-" + std::to_string(i), "SKU-" + std::to_string(i % 17), 1));
+  events[50].location = "NOWHERE";
+  const auto results = apply(events);
+  ASSERT_EQ(results.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(results[i].id, "m-" + std::to_string(i));
+  EXPECT_EQ(results[50].error, EventError::unknown_location);
+  EXPECT_EQ(results[49].status, EventStatus::applied);
+}
+
+TEST_F(EngineTest, ARepeatReturnsTheFirstResultEvenAfterRestart) {
+  Event first = receipt("r-1", "A", 10);
+  ASSERT_EQ(apply(first).status, EventStatus::applied);
+  ASSERT_EQ(apply(receipt("r-2", "A", 1)).version, 2u);
+  reopen();
+  const EventResult repeat = apply(first);
+  EXPECT_EQ(repeat.status, EventStatus::duplicate);
+  EXPECT_EQ(repeat.version, 1u);  // the first result, not the current version
+  EXPECT_EQ(position("A", "W1").on_hand, 11);
+  Event changed = first;
+  changed.quantity = 11;
+  const EventResult conflict = apply(changed);
+  EXPECT_EQ(conflict.status, EventStatus::rejected);
+  EXPECT_EQ(conflict.error, EventError::idempotency_conflict);
+  EXPECT_EQ(position("A", "W1").on_hand, 11);
+}
+
+TEST_F(EngineTest, TheSameKeyTwiceInOneBatchAppliesOnce) {
+  const Event e = receipt("r-1", "A", 10);
+  const auto results = apply({e, e});
+  EXPECT_EQ(results[0].status, EventStatus::applied);
+  EXPECT_EQ(results[1].status, EventStatus::duplicate);
+  EXPECT_EQ(position("A", "W1").on_hand, 10);
+}
+
+TEST_F(EngineTest, TheSameKeyOnTwoShardsAppliesOnce) {
+  // Two SKUs that land on different shards, one idempotency key.
+  std::string other = "B";
+  for (int i = 0; Engine::slot_of(other) % 2 == Engine::slot_of("A") % 2; ++i) {
+    other = "B" + std::to_string(i);
+  }
+  Event a = receipt("same", "A", 1);
+  Event b = receipt("same", other, 1);
+  const auto results = apply({a, b});
+  const int applied = (results[0].status == EventStatus::applied) +
+                      (results[1].status == EventStatus::applied);
+  EXPECT_EQ(applied, 1);
+  for (const EventResult& result : results) {
+    if (result.status != EventStatus::applied) {
+      EXPECT_TRUE(result.error == EventError::idempotency_conflict ||
+                  result.error == EventError::idempotency_in_flight);
+    }
+  }
+  // Once the first is durable, the other is a plain conflict.
+  const EventResult again = apply(results[0].status == EventStatus::applied ? b : a);
+  EXPECT_EQ(again.error, EventError::idempotency_conflict);
+}
+
+TEST_F(EngineTest, AKeyAppliesAgainAfterItsRetention) {
+  engine_options_.idempotency_retention = std::chrono::hours{1};
+  reopen();
+  const Event e = receipt("r-1", "A", 10);
+  ASSERT_EQ(apply(e).status, EventStatus::applied);
+  clock_.advance(std::chrono::minutes{59});
+  EXPECT_EQ(apply(e).status, EventStatus::duplicate);
+  clock_.advance(std::chrono::minutes{2});
+  EXPECT_EQ(apply(e).status, EventStatus::applied);
+  EXPECT_EQ(position("A", "W1").on_hand, 20);
+}
+
+TEST_F(EngineTest, ReservationsAreGuardedCommittedAndReleased) {
+  apply(receipt("r-1", "A", 10));
+  const ReserveResult held = reserve("A", 7);
+  ASSERT_EQ(held.status, ReserveStatus::ok);
+  EXPECT_EQ(held.reservation.location, "W1");
+  EXPECT_EQ(held.reservation.expires_at, clock_.now() + std::chrono::seconds{60});
+  const ReserveResult refused = reserve("A", 4);
+  EXPECT_EQ(refused.status, ReserveStatus::insufficient_stock);
+  EXPECT_EQ(refused.available, 3);
+
+  const ReserveResult committed =
+      end_reservation_blocking(*engine_, held.reservation.id, ReservationState::committed, "o-1");
+  ASSERT_EQ(committed.status, ReserveStatus::ok);
+  EXPECT_EQ(committed.reservation.state, ReservationState::committed);
+  Position p = position("A", "W1");
+  EXPECT_EQ(p.reserved, 0);
+  EXPECT_EQ(p.allocated, 7);
+
+  const ReserveResult again =
+      end_reservation_blocking(*engine_, held.reservation.id, ReservationState::released);
+  EXPECT_EQ(again.status, ReserveStatus::reservation_not_active);
+  EXPECT_EQ(get_reservation_blocking(*engine_, held.reservation.id).reservation.order_id, "o-1");
+  EXPECT_EQ(end_reservation_blocking(*engine_, "r0000-0000000000000000", ReservationState::released)
+                .status,
+            ReserveStatus::reservation_not_found);
+  EXPECT_EQ(end_reservation_blocking(*engine_, "nonsense", ReservationState::released).status,
+            ReserveStatus::reservation_not_found);
+}
+
+TEST_F(EngineTest, ReservationFallsThroughCandidatesInOrder) {
+  apply(receipt("r-1", "A", 2, "W1"));
+  apply(receipt("r-2", "A", 5, "W2"));
+  const ReserveResult held = reserve("A", 3, {"W1", "W2"});
+  ASSERT_EQ(held.status, ReserveStatus::ok);
+  EXPECT_EQ(held.reservation.location, "W2");
+  EXPECT_EQ(reserve("A", 1, {"W9"}).status, ReserveStatus::unknown_location);
+  EXPECT_EQ(reserve("A", 0).status, ReserveStatus::quantity_out_of_range);
+  EXPECT_EQ(reserve("A", 1, {"W1"}, std::chrono::seconds{0}).status,
+            ReserveStatus::ttl_out_of_range);
+  EXPECT_EQ(reserve("A B", 1).status, ReserveStatus::invalid_sku);
+}
+
+TEST_F(EngineTest, AnExpiredHoldStopsCountingAndIsRecordedOnce) {
+  apply(receipt("r-1", "A", 10));
+  const ReserveResult r1 = reserve("A", 7);
+  ASSERT_EQ(r1.status, ReserveStatus::ok);
+  EXPECT_EQ(reserve("A", 4).status, ReserveStatus::insufficient_stock);
+  clock_.advance(std::chrono::seconds{61});
+  const ReserveResult r3 = reserve("A", 4);
+  EXPECT_EQ(r3.status, ReserveStatus::ok);
+  const Position p = position("A", "W1");
+  EXPECT_EQ(p.on_hand, 10);
+  EXPECT_EQ(p.reserved, 4);
+  EXPECT_EQ(get_reservation_blocking(*engine_, r1.reservation.id).reservation.state,
+            ReservationState::expired);
+  EXPECT_EQ(end_reservation_blocking(*engine_, r1.reservation.id, ReservationState::committed, "o")
+                .status,
+            ReserveStatus::reservation_not_active);
+
+  int expired_records = 0;
+  ASSERT_TRUE(store_->for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
+                      const auto record = decode_ledger_record(bytes);
+                      if (record && record->kind == RecordKind::reservation_expired) {
+                        ++expired_records;
+                        EXPECT_EQ(record->reservation_id, r1.reservation.id);
+                      }
+                      return true;
+                    }).is_ok());
+  EXPECT_EQ(expired_records, 1);
+}
+
+TEST_F(EngineTest, HoldsSurviveARestartAndExpireAfterIt) {
+  apply(receipt("r-1", "A", 10));
+  const ReserveResult held = reserve("A", 6);
+  reopen();
+  EXPECT_EQ(position("A", "W1").reserved, 6);
+  EXPECT_EQ(reserve("A", 5).status, ReserveStatus::insufficient_stock);
+  clock_.advance(std::chrono::minutes{2});
+  reopen();
+  EXPECT_EQ(position("A", "W1").reserved, 0);
+  EXPECT_EQ(get_reservation_blocking(*engine_, held.reservation.id).reservation.state,
+            ReservationState::expired);
+}
+
+TEST_F(EngineTest, RestartWithAnotherShardCountKeepsEverything) {
+  for (int i = 0; i < 50; ++i) apply(receipt("r-" + std::to_string(i), "S" + std::to_string(i), i + 1));
+  reopen(3);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(position("S" + std::to_string(i), "W1").on_hand, i + 1);
+  EXPECT_EQ(apply(receipt("r-7", "S7", 8)).status, EventStatus::duplicate);
+  apply(receipt("more", "S7", 1));
+  EXPECT_TRUE(verify_ledger(*store_).ok);
+}
+
+TEST_F(EngineTest, AFullQueueAnswersOverloadedAtOnce) {
+  engine_options_.queue_commands_max = 2;
+  reopen(1);
+  apply(receipt("r-0", "A", 1));
+  // Park the only shard inside a callback, then fill its queue.
+  std::latch parked(1), release(1);
+  engine_->get_stock("A", [&](StockView) {
+    parked.count_down();
+    release.wait();
+  });
+  parked.wait();
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 2; ++i) engine_->get_stock("A", [&](StockView) { ++answered; });
+  std::vector<EventResult> results;
+  engine_->submit_events({receipt("r-1", "A", 1)},
+                         [&](std::vector<EventResult> r) { results = std::move(r); });
+  ASSERT_EQ(results.size(), 1u);  // answered synchronously
+  EXPECT_EQ(results[0].error, EventError::overloaded);
+  ReserveResult refused;
+  engine_->reserve(ReserveRequest{"A", "", {"W1"}, 1, std::chrono::seconds{60}},
+                   [&](ReserveResult r) { refused = r; });
+  EXPECT_EQ(refused.status, ReserveStatus::overloaded);
+  release.count_down();
+  engine_->stop();
+  EXPECT_EQ(answered.load(), 2);
+  EXPECT_GE(engine_->stats().overloaded, 2u);
+}
+
+TEST_F(EngineTest, ConfigurationIsStoredWithTheData) {
+  Channel channel;
+  channel.id = "web";
+  channel.locations = {{"W1", 1}};
+  ASSERT_TRUE(engine_->put_channel(channel).ok());
+  Channel bad = channel;
+  bad.locations = {{"NOPE", 1}};
+  EXPECT_EQ(engine_->put_channel(bad).error, ConfigError::unknown_location);
+  reopen();
+  ASSERT_NE(engine_->catalog()->find_channel("web"), nullptr);
+  EXPECT_EQ(*engine_->catalog()->find_channel("web"), channel);
+  EXPECT_NE(engine_->catalog()->find_source("wms"), nullptr);
+}
+
+TEST_F(EngineTest, EveryChangeIsInTheLedgerAndTheChainVerifies) {
+  apply(receipt("r-1", "A", 10));
+  Event transfer = event(EventType::transfer_out, 3);
+  transfer.sku = "A";
+  apply(transfer);
+  const ReserveResult held = reserve("A", 2);
+  end_reservation_blocking(*engine_, held.reservation.id, ReservationState::released);
+  const AuditReport report = verify_ledger(*store_);
+  EXPECT_TRUE(report.ok) << report.reason;
+  EXPECT_EQ(report.records, 4u);
+}
+
+TEST_F(EngineTest, StatsCountOutcomes) {
+  apply({receipt("r-1", "A", 1), receipt("r-1", "A", 1), receipt("r-2", "A", 1, "NOPE")});
+  const EngineStats stats = engine_->stats();
+  EXPECT_EQ(stats.events_applied, 1u);
+  EXPECT_EQ(stats.events_duplicate, 1u);
+  EXPECT_EQ(stats.events_rejected, 1u);
+  EXPECT_GE(stats.batches_written, 1u);
+}
+
+}  // namespace
+}  // namespace stockd

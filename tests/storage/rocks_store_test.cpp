@@ -1,0 +1,132 @@
+#include "storage/rocks_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "engine/audit.hpp"
+#include "engine/engine_fixture.hpp"
+
+namespace stockd {
+namespace {
+
+using testing::EngineFixture;
+
+class RocksStoreTest : public EngineFixture {
+ protected:
+  void fill(int count) {
+    for (int i = 1; i <= count; ++i) apply(receipt("r-" + std::to_string(i), "A", 1));
+  }
+  LedgerRecord record_at(uint32_t stream, uint64_t sequence) {
+    std::optional<LedgerRecord> found;
+    EXPECT_TRUE(store_->for_each_ledger_record([&](uint32_t s, uint64_t q, std::string_view bytes) {
+                        if (s == stream && q == sequence) found = decode_ledger_record(bytes);
+                        return !found;
+                      }).is_ok());
+    EXPECT_TRUE(found.has_value());
+    return *found;
+  }
+  uint32_t stream_of_a() const { return Engine::slot_of("A") % 2; }
+};
+
+TEST_F(RocksStoreTest, AuditFindsATamperedRecordAtItsSequence) {
+  fill(10);
+  close();
+  std::string error;
+  RocksStoreOptions options;
+  options.data_dir = dir_.path();
+  auto store = RocksStore::open(options, &error);
+  ASSERT_TRUE(store) << error;
+  ASSERT_TRUE(verify_ledger(*store).ok);
+
+  // Change one quantity and re-encode with the old hashes, as a forger would.
+  LedgerRecord record;
+  ASSERT_TRUE(store->for_each_ledger_record([&](uint32_t, uint64_t sequence, std::string_view bytes) {
+                     if (sequence == 4) record = *decode_ledger_record(bytes);
+                     return sequence < 4;
+                   }).is_ok());
+  record.event.quantity = 1000;
+  ASSERT_TRUE(
+      store->tamper_ledger_record_for_test(record.stream, 4, encode_ledger_record(record)).is_ok());
+  const AuditReport report = verify_ledger(*store);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.bad_sequence, 4u);
+  EXPECT_EQ(report.records, 3u);
+
+  // Re-hashing the forged record breaks the link from the next one instead.
+  record.hash = chain_hash(record.prev_hash, record);
+  ASSERT_TRUE(
+      store->tamper_ledger_record_for_test(record.stream, 4, encode_ledger_record(record)).is_ok());
+  const AuditReport relinked = verify_ledger(*store);
+  EXPECT_FALSE(relinked.ok);
+  EXPECT_EQ(relinked.bad_sequence, 5u);
+  store.reset();
+  open();
+}
+
+TEST_F(RocksStoreTest, AMissingRecordIsAGap) {
+  fill(5);
+  close();
+  std::string error;
+  RocksStoreOptions options;
+  options.data_dir = dir_.path();
+  auto store = RocksStore::open(options, &error);
+  ASSERT_TRUE(store);
+  // Overwrite record 3 with record 2's bytes: sequence under key 3 says 2.
+  LedgerRecord second;
+  ASSERT_TRUE(store->for_each_ledger_record([&](uint32_t, uint64_t sequence, std::string_view bytes) {
+                     if (sequence == 2) second = *decode_ledger_record(bytes);
+                     return sequence < 2;
+                   }).is_ok());
+  ASSERT_TRUE(
+      store->tamper_ledger_record_for_test(second.stream, 3, encode_ledger_record(second)).is_ok());
+  const AuditReport report = verify_ledger(*store);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.bad_sequence, 3u);
+  store.reset();
+  open();
+}
+
+TEST_F(RocksStoreTest, OpeningACorruptTailIsRefusedWithAReason) {
+  fill(3);
+  close();
+  std::string error;
+  RocksStoreOptions options;
+  options.data_dir = dir_.path();
+  {
+    auto store = RocksStore::open(options, &error);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->tamper_ledger_record_for_test(stream_of_a(), 3, "garbage").is_ok());
+  }
+  auto store = RocksStore::open(options, &error);
+  EXPECT_FALSE(store);
+  EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+}
+
+TEST_F(RocksStoreTest, ADirectoryThatIsNotAStoreIsRefused) {
+  close();
+  std::string error;
+  RocksStoreOptions options;
+  options.data_dir = "/proc/self";  // not creatable
+  EXPECT_FALSE(RocksStore::open(options, &error));
+  EXPECT_FALSE(error.empty());
+  open();
+}
+
+TEST_F(RocksStoreTest, ReadOnlyOpenSeesTheLedger) {
+  fill(4);
+  close();
+  std::string error;
+  RocksStoreOptions options;
+  options.data_dir = dir_.path();
+  options.read_only = true;
+  auto store = RocksStore::open(options, &error);
+  ASSERT_TRUE(store) << error;
+  const AuditReport report = verify_ledger(*store);
+  EXPECT_TRUE(report.ok);
+  EXPECT_EQ(report.records, 4u);
+  EXPECT_EQ(store->chain_head(stream_of_a()).sequence, 4u);
+  store.reset();
+  open();
+}
+
+}  // namespace
+}  // namespace stockd
