@@ -145,6 +145,13 @@ int run_audit_verify(const std::string& data_dir) {
   }
   std::printf("ledger ok: %lu records in %u streams, every hash verified\n",
               static_cast<unsigned long>(report.records), report.streams);
+  const PositionAuditReport positions = verify_positions(*store);
+  if (!positions.ok) {
+    std::printf("positions BROKEN: %s\n", positions.reason.c_str());
+    return 1;
+  }
+  std::printf("positions ok: %lu positions equal the sum of their ledger history\n",
+              static_cast<unsigned long>(positions.positions));
   return 0;
 }
 

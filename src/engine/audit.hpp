@@ -22,4 +22,14 @@ struct AuditReport {
 
 AuditReport verify_ledger(Store& store);
 
+struct PositionAuditReport {
+  bool ok = true;
+  uint64_t positions = 0;
+  std::string reason;  // the first position whose stored buckets or version disagree
+};
+
+// Recomputes every position from the ledger's bucket deltas and versions, and compares
+// with the stored positions: stored state must be exactly the sum of the history.
+PositionAuditReport verify_positions(Store& store);
+
 }  // namespace stockd
