@@ -1,8 +1,8 @@
 #include "app/config_file.hpp"
 
+#include <toml++/toml.h>
 #include <initializer_list>
 #include <set>
-#include <toml++/toml.h>
 
 namespace stockd {
 namespace {
@@ -168,8 +168,7 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     return false;
   };
   for (const auto& [key, value] : root) {
-    static const std::set<std::string_view> kKnown = {"engine", "locations", "sources",
-                                                      "channels"};
+    static const std::set<std::string_view> kKnown = {"engine", "locations", "sources", "channels"};
     if (!kKnown.contains(key.str())) {
       detail = std::string(key.str()) + ": unknown section";
       return fail();
@@ -183,7 +182,8 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     }
     TableReader reader(*table, "engine", &detail);
     int64_t shards = 0;
-    if (!reader.only({"shards", "clock_drift_tolerance_seconds", "idempotency_retention_seconds"}) ||
+    if (!reader.only(
+            {"shards", "clock_drift_tolerance_seconds", "idempotency_retention_seconds"}) ||
         !reader.integer("shards", shards, 0, 256) ||
         !reader.integer("clock_drift_tolerance_seconds", out.clock_drift_tolerance_seconds, 0,
                         24 * 3600) ||
@@ -193,27 +193,27 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     }
     out.shards = static_cast<size_t>(shards);
   }
-  const bool ok =
-      each_table(root, "locations", &detail,
-                 [&](const toml::table& table, const std::string& where) {
-                   Location location;
-                   if (!read_location(table, where, location, &detail)) return false;
-                   out.locations.push_back(std::move(location));
-                   return true;
-                 }) &&
-      each_table(root, "sources", &detail,
-                 [&](const toml::table& table, const std::string& where) {
-                   Source source;
-                   if (!read_source(table, where, source, &detail)) return false;
-                   out.sources.push_back(std::move(source));
-                   return true;
-                 }) &&
-      each_table(root, "channels", &detail, [&](const toml::table& table, const std::string& where) {
-        Channel channel;
-        if (!read_channel(table, where, channel, &detail)) return false;
-        out.channels.push_back(std::move(channel));
-        return true;
-      });
+  const bool ok = each_table(root, "locations", &detail,
+                             [&](const toml::table& table, const std::string& where) {
+                               Location location;
+                               if (!read_location(table, where, location, &detail)) return false;
+                               out.locations.push_back(std::move(location));
+                               return true;
+                             }) &&
+                  each_table(root, "sources", &detail,
+                             [&](const toml::table& table, const std::string& where) {
+                               Source source;
+                               if (!read_source(table, where, source, &detail)) return false;
+                               out.sources.push_back(std::move(source));
+                               return true;
+                             }) &&
+                  each_table(root, "channels", &detail,
+                             [&](const toml::table& table, const std::string& where) {
+                               Channel channel;
+                               if (!read_channel(table, where, channel, &detail)) return false;
+                               out.channels.push_back(std::move(channel));
+                               return true;
+                             });
   if (!ok) return fail();
   return true;
 }

@@ -6,12 +6,11 @@ namespace {
 constexpr const char* kWarehouses[] = {"W-LEJ", "W-DUS", "W-MUC"};
 constexpr const char* kStores[] = {"S-BER-01", "S-HAM-01", "S-MUC-01",
                                    "S-CGN-01", "S-FRA-01", "S-STR-01"};
-constexpr const char* kProducts[] = {"TEE", "HOODIE", "JEANS", "SNEAKER", "CAP",
-                                     "JACKET", "SOCKS", "DRESS", "SHIRT", "SCARF",
-                                     "POLO", "SHORTS", "SKIRT", "BOOT", "BELT",
-                                     "GLOVE", "SWEATER", "VEST", "PARKA", "BEANIE"};
-constexpr const char* kColors[] = {"RED", "BLUE", "BLACK", "WHITE", "GREEN",
-                                   "GREY", "NAVY", "OLIVE", "SAND", "PINK"};
+constexpr const char* kProducts[] = {
+    "TEE",  "HOODIE", "JEANS", "SNEAKER", "CAP",  "JACKET", "SOCKS",   "DRESS", "SHIRT", "SCARF",
+    "POLO", "SHORTS", "SKIRT", "BOOT",    "BELT", "GLOVE",  "SWEATER", "VEST",  "PARKA", "BEANIE"};
+constexpr const char* kColors[] = {"RED",  "BLUE", "BLACK", "WHITE", "GREEN",
+                                   "GREY", "NAVY", "OLIVE", "SAND",  "PINK"};
 constexpr const char* kSizes[] = {"XS", "S", "M", "L", "XL"};
 
 Event make(std::string id, std::string source, EventType type, std::string sku,
@@ -126,9 +125,8 @@ std::vector<Event> demo_opening_events(Timestamp at) {
     }
     for (const char* store : kStores) {
       const int64_t quantity = static_cast<int64_t>(random() % 12);
-      events.push_back(
-          make("open-" + std::to_string(++serial), "pos", EventType::count, sku, store, quantity,
-               at));
+      events.push_back(make("open-" + std::to_string(++serial), "pos", EventType::count, sku, store,
+                            quantity, at));
     }
   }
   return events;
@@ -141,8 +139,8 @@ std::vector<Event> demo_live_events(std::mt19937_64& random, Timestamp at, uint6
   for (size_t i = 0; i < count; ++i) {
     const std::string& sku = skus[random() % skus.size()];
     const uint64_t roll = random() % 100;
-    const std::string id = "live-" + std::to_string(at.time_since_epoch().count()) + "-" +
-                           std::to_string(++serial);
+    const std::string id =
+        "live-" + std::to_string(at.time_since_epoch().count()) + "-" + std::to_string(++serial);
     if (roll < 60) {
       events.push_back(make(id, "pos", EventType::sale, sku, kStores[random() % 6], 1, at));
     } else if (roll < 75) {

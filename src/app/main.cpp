@@ -62,10 +62,18 @@ struct ApplyCounts {
   uint64_t applied = 0, duplicate = 0, superseded = 0, rejected = 0;
   void add(const EventResult& result) {
     switch (result.status) {
-      case EventStatus::applied: ++applied; break;
-      case EventStatus::duplicate: ++duplicate; break;
-      case EventStatus::superseded: ++superseded; break;
-      case EventStatus::rejected: ++rejected; break;
+      case EventStatus::applied:
+        ++applied;
+        break;
+      case EventStatus::duplicate:
+        ++duplicate;
+        break;
+      case EventStatus::superseded:
+        ++superseded;
+        break;
+      case EventStatus::rejected:
+        ++rejected;
+        break;
     }
   }
 };
@@ -110,11 +118,10 @@ int run_apply(const std::string& data_dir, const std::string& config_path, size_
   }
   flush();
   std::cout.flush();
-  std::fprintf(stderr, "stockd: applied %lu, duplicate %lu, superseded %lu, rejected %lu\n",
-               static_cast<unsigned long>(counts.applied),
-               static_cast<unsigned long>(counts.duplicate),
-               static_cast<unsigned long>(counts.superseded),
-               static_cast<unsigned long>(counts.rejected));
+  std::fprintf(
+      stderr, "stockd: applied %lu, duplicate %lu, superseded %lu, rejected %lu\n",
+      static_cast<unsigned long>(counts.applied), static_cast<unsigned long>(counts.duplicate),
+      static_cast<unsigned long>(counts.superseded), static_cast<unsigned long>(counts.rejected));
   return counts.rejected == 0 ? 0 : 1;
 }
 

@@ -10,11 +10,11 @@ namespace stockd {
 
 }  // namespace stockd
 
-#define STOCKD_ASSERT(condition)                                 \
-  do {                                                           \
-    if (!(condition)) [[unlikely]] {                             \
+#define STOCKD_ASSERT(condition)                                  \
+  do {                                                            \
+    if (!(condition)) [[unlikely]] {                              \
       ::stockd::assertion_failed(#condition, __FILE__, __LINE__); \
-    }                                                            \
+    }                                                             \
   } while (false)
 
 #define STOCKD_UNREACHABLE() ::stockd::assertion_failed("unreachable", __FILE__, __LINE__)

@@ -9,7 +9,7 @@
 namespace stockd::limits {
 
 inline constexpr size_t sku_length_max = 128;
-inline constexpr size_t id_length_max = 128;  // event ids, location/source/channel ids
+inline constexpr size_t id_length_max = 128;    // event ids, location/source/channel ids
 inline constexpr size_t text_length_max = 512;  // reason, reference and other free text
 inline constexpr int64_t quantity_max = 1'000'000'000;
 inline constexpr size_t batch_events_max = 10'000;  // events in one submitted batch

@@ -85,21 +85,19 @@ std::string format_rfc3339(Timestamp at) {
   char buffer[40];
   int length;
   if (micros % 1000 == 0) {
-    length = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                           static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                           static_cast<unsigned>(date.day()),
-                           static_cast<int>(time_of_day.hours().count()),
-                           static_cast<int>(time_of_day.minutes().count()),
-                           static_cast<int>(time_of_day.seconds().count()),
-                           static_cast<int>(micros / 1000));
+    length = std::snprintf(
+        buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+        static_cast<int>(time_of_day.hours().count()),
+        static_cast<int>(time_of_day.minutes().count()),
+        static_cast<int>(time_of_day.seconds().count()), static_cast<int>(micros / 1000));
   } else {
-    length = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ",
-                           static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                           static_cast<unsigned>(date.day()),
-                           static_cast<int>(time_of_day.hours().count()),
-                           static_cast<int>(time_of_day.minutes().count()),
-                           static_cast<int>(time_of_day.seconds().count()),
-                           static_cast<int>(micros));
+    length = std::snprintf(
+        buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+        static_cast<int>(time_of_day.hours().count()),
+        static_cast<int>(time_of_day.minutes().count()),
+        static_cast<int>(time_of_day.seconds().count()), static_cast<int>(micros));
   }
   return std::string(buffer, static_cast<size_t>(length));
 }

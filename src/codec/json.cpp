@@ -108,7 +108,8 @@ ParsedEvent parse_event(const json::value& value) {
                     "unknown field '" + std::string(name) + "'");
     }
   }
-  if (!has_type) return failed(std::move(parsed), EventError::unknown_event_type, "type", "type is required");
+  if (!has_type)
+    return failed(std::move(parsed), EventError::unknown_event_type, "type", "type is required");
   if (!has_quantity) {
     return failed(std::move(parsed), EventError::quantity_out_of_range, "quantity",
                   "quantity is required");
@@ -155,14 +156,14 @@ void submit_parsed_events(Engine& engine, std::vector<ParsedEvent> parsed,
     done(std::move(early));
     return;
   }
-  engine.submit_events(std::move(ready), [early = std::move(early),
-                                          ready_index = std::move(ready_index),
-                                          done = std::move(done)](
-                                             std::vector<EventResult> results) mutable {
-    STOCKD_ASSERT(results.size() == ready_index.size());
-    for (size_t k = 0; k < results.size(); ++k) early[ready_index[k]] = std::move(results[k]);
-    done(std::move(early));
-  });
+  engine.submit_events(std::move(ready),
+                       [early = std::move(early), ready_index = std::move(ready_index),
+                        done = std::move(done)](std::vector<EventResult> results) mutable {
+                         STOCKD_ASSERT(results.size() == ready_index.size());
+                         for (size_t k = 0; k < results.size(); ++k)
+                           early[ready_index[k]] = std::move(results[k]);
+                         done(std::move(early));
+                       });
 }
 
 json::array anomalies_json(uint32_t anomalies) {

@@ -20,10 +20,14 @@ auto find_in(const Map& map, std::string_view id) -> const typename Map::mapped_
 
 std::string_view location_type_name(LocationType type) {
   switch (type) {
-    case LocationType::warehouse: return "warehouse";
-    case LocationType::store: return "store";
-    case LocationType::dropship: return "dropship";
-    case LocationType::virtual_: return "virtual";
+    case LocationType::warehouse:
+      return "warehouse";
+    case LocationType::store:
+      return "store";
+    case LocationType::dropship:
+      return "dropship";
+    case LocationType::virtual_:
+      return "virtual";
   }
   STOCKD_UNREACHABLE();
 }
@@ -38,15 +42,24 @@ std::optional<LocationType> location_type_from_name(std::string_view name) {
 
 std::string_view config_error_name(ConfigError error) {
   switch (error) {
-    case ConfigError::none: return "none";
-    case ConfigError::invalid_id: return "invalid_id";
-    case ConfigError::invalid_location_type: return "invalid_location_type";
-    case ConfigError::invalid_coordinates: return "invalid_coordinates";
-    case ConfigError::negative_value: return "negative_value";
-    case ConfigError::value_out_of_range: return "value_out_of_range";
-    case ConfigError::unknown_location: return "unknown_location";
-    case ConfigError::duplicate_location: return "duplicate_location";
-    case ConfigError::text_too_long: return "text_too_long";
+    case ConfigError::none:
+      return "none";
+    case ConfigError::invalid_id:
+      return "invalid_id";
+    case ConfigError::invalid_location_type:
+      return "invalid_location_type";
+    case ConfigError::invalid_coordinates:
+      return "invalid_coordinates";
+    case ConfigError::negative_value:
+      return "negative_value";
+    case ConfigError::value_out_of_range:
+      return "value_out_of_range";
+    case ConfigError::unknown_location:
+      return "unknown_location";
+    case ConfigError::duplicate_location:
+      return "duplicate_location";
+    case ConfigError::text_too_long:
+      return "text_too_long";
   }
   STOCKD_UNREACHABLE();
 }

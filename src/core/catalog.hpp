@@ -24,7 +24,7 @@ struct Location {
   double lon = 0;
   int64_t priority = 0;
   int64_t ship_cost_cents = 0;
-  int64_t protected_min = 0;  // units kept back from ship-from-store
+  int64_t protected_min = 0;    // units kept back from ship-from-store
   int64_t count_sla_hours = 0;  // 0 = no pickup SLA on counts
   friend bool operator==(const Location&, const Location&) = default;
 };

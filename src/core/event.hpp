@@ -28,9 +28,9 @@ enum class EventType : uint8_t {
   count = 13,
 };
 inline constexpr EventType kAllEventTypes[] = {
-    EventType::sale,         EventType::shipment,    EventType::cancellation, EventType::return_,
-    EventType::restock,      EventType::transfer_out, EventType::transfer_in, EventType::receipt,
-    EventType::shrink,       EventType::damage,      EventType::adjustment,   EventType::status_change,
+    EventType::sale,    EventType::shipment,     EventType::cancellation, EventType::return_,
+    EventType::restock, EventType::transfer_out, EventType::transfer_in,  EventType::receipt,
+    EventType::shrink,  EventType::damage,       EventType::adjustment,   EventType::status_change,
     EventType::count};
 
 std::string_view event_type_name(EventType type);
@@ -91,10 +91,10 @@ enum class EventError : uint8_t {
   same_status = 19,
   text_too_long = 20,
   unexpected_field = 21,
-  idempotency_conflict = 22,  // same (source, id), different payload
+  idempotency_conflict = 22,   // same (source, id), different payload
   idempotency_in_flight = 23,  // same (source, id) being applied by another shard now
-  overloaded = 24,  // the shard's queue was full; retry later
-  malformed = 25,  // not an event object (wrong JSON types, invalid JSON line)
+  overloaded = 24,             // the shard's queue was full; retry later
+  malformed = 25,              // not an event object (wrong JSON types, invalid JSON line)
 };
 std::string_view event_error_name(EventError error);
 // The JSON field an error is about ("" when it is about the whole event).
@@ -108,13 +108,14 @@ enum class Anomaly : uint32_t {
   negative_damaged = 1u << 2,
   negative_quarantine = 1u << 3,
   negative_non_sellable = 1u << 4,
-  exceeds_allocated = 1u << 5,  // a cancellation/shipment larger than what was allocated
-  exceeds_expected = 1u << 6,  // a receipt/transfer_in larger than incoming/in_transit
+  exceeds_allocated = 1u << 5,    // a cancellation/shipment larger than what was allocated
+  exceeds_expected = 1u << 6,     // a receipt/transfer_in larger than incoming/in_transit
   clock_drift_clamped = 1u << 7,  // occurred_at was too far in the future
 };
 inline constexpr Anomaly kAllAnomalies[] = {
-    Anomaly::negative_on_hand,      Anomaly::oversold,          Anomaly::negative_damaged,
-    Anomaly::negative_quarantine,   Anomaly::negative_non_sellable, Anomaly::exceeds_allocated,
+    Anomaly::negative_on_hand,      Anomaly::oversold,
+    Anomaly::negative_damaged,      Anomaly::negative_quarantine,
+    Anomaly::negative_non_sellable, Anomaly::exceeds_allocated,
     Anomaly::exceeds_expected,      Anomaly::clock_drift_clamped};
 std::string_view anomaly_name(Anomaly anomaly);
 

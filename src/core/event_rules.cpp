@@ -63,7 +63,8 @@ EventCheck validate_event(const Event& event, const Catalog& catalog) {
   }
   if (type == EventType::cancellation) {
     if (event.reason.empty()) return {EventError::missing_reason, "reason"};
-    if (!contains(kCancellationReasons, event.reason)) return {EventError::invalid_reason, "reason"};
+    if (!contains(kCancellationReasons, event.reason))
+      return {EventError::invalid_reason, "reason"};
   }
   if ((type == EventType::shrink || type == EventType::adjustment) && event.reason.empty()) {
     return {EventError::missing_reason, "reason"};
@@ -101,9 +102,9 @@ EventCheck validate_event(const Event& event, const Catalog& catalog) {
   return {};
 }
 
-EventDecision decide_event(const Event& event, int64_t source_priority,
-                           const Position& at_location, const Position& at_to_location,
-                           Timestamp received_at, const RuleOptions& options) {
+EventDecision decide_event(const Event& event, int64_t source_priority, const Position& at_location,
+                           const Position& at_to_location, Timestamp received_at,
+                           const RuleOptions& options) {
   EventDecision decision;
   decision.occurred_at = event.occurred_at;
   if (event.occurred_at > received_at + options.clock_drift_tolerance) {
@@ -118,7 +119,9 @@ EventDecision decide_event(const Event& event, int64_t source_priority,
   bool exceeds_expected = false;
 
   switch (event.type) {
-    case EventType::sale: here(Bucket::on_hand, -q); break;
+    case EventType::sale:
+      here(Bucket::on_hand, -q);
+      break;
     case EventType::shipment: {
       const int64_t from_allocated = consumed(at_location.allocated, q);
       exceeds_allocated = from_allocated < q;
@@ -164,12 +167,16 @@ EventDecision decide_event(const Event& event, int64_t source_priority,
       here(Bucket::on_hand, q);
       break;
     }
-    case EventType::shrink: here(Bucket::on_hand, -q); break;
+    case EventType::shrink:
+      here(Bucket::on_hand, -q);
+      break;
     case EventType::damage:
       here(Bucket::on_hand, -q);
       here(Bucket::damaged, q);
       break;
-    case EventType::adjustment: here(Bucket::on_hand, q); break;
+    case EventType::adjustment:
+      here(Bucket::on_hand, q);
+      break;
     case EventType::status_change: {
       const auto from = bucket_from_name(event.from_status);
       const auto to = bucket_from_name(event.to_status);

@@ -51,18 +51,18 @@ struct BucketDeltas {
 
 struct EventDecision {
   EventStatus status = EventStatus::applied;  // applied or superseded
-  Timestamp occurred_at{};  // after the clock-drift clamp
-  BucketDeltas deltas;  // the effective changes, after the superseded rules
-  uint32_t anomalies = 0;  // Anomaly bits
-  bool sets_count = false;  // an applied count: last_set and last_count_at move
+  Timestamp occurred_at{};                    // after the clock-drift clamp
+  BucketDeltas deltas;                        // the effective changes, after the superseded rules
+  uint32_t anomalies = 0;                     // Anomaly bits
+  bool sets_count = false;                    // an applied count: last_set and last_count_at move
 };
 
 // Decides what a valid event does. `at_location` and `at_to_location` are the current
 // positions (default-constructed when the engine has none yet); `at_to_location` is
 // only read for transfer_out. `received_at` is the server's "now".
-EventDecision decide_event(const Event& event, int64_t source_priority,
-                           const Position& at_location, const Position& at_to_location,
-                           Timestamp received_at, const RuleOptions& options);
+EventDecision decide_event(const Event& event, int64_t source_priority, const Position& at_location,
+                           const Position& at_to_location, Timestamp received_at,
+                           const RuleOptions& options);
 
 // Applies a decision. `at_to_location` may be null unless the decision touches it.
 // Bumps the version of every position the event changed (a count that finds no

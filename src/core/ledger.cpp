@@ -23,11 +23,16 @@ void read_digest(ByteReader& reader, Sha256Digest& digest) {
 
 std::string_view record_kind_name(RecordKind kind) {
   switch (kind) {
-    case RecordKind::event: return "event";
-    case RecordKind::reservation_created: return "reservation_created";
-    case RecordKind::reservation_committed: return "reservation_committed";
-    case RecordKind::reservation_released: return "reservation_released";
-    case RecordKind::reservation_expired: return "reservation_expired";
+    case RecordKind::event:
+      return "event";
+    case RecordKind::reservation_created:
+      return "reservation_created";
+    case RecordKind::reservation_committed:
+      return "reservation_committed";
+    case RecordKind::reservation_released:
+      return "reservation_released";
+    case RecordKind::reservation_expired:
+      return "reservation_expired";
   }
   STOCKD_UNREACHABLE();
 }

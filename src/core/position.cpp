@@ -6,14 +6,22 @@ namespace stockd {
 
 std::string_view bucket_name(Bucket bucket) {
   switch (bucket) {
-    case Bucket::on_hand: return "on_hand";
-    case Bucket::reserved: return "reserved";
-    case Bucket::allocated: return "allocated";
-    case Bucket::in_transit: return "in_transit";
-    case Bucket::incoming: return "incoming";
-    case Bucket::damaged: return "damaged";
-    case Bucket::quarantine: return "quarantine";
-    case Bucket::non_sellable: return "non_sellable";
+    case Bucket::on_hand:
+      return "on_hand";
+    case Bucket::reserved:
+      return "reserved";
+    case Bucket::allocated:
+      return "allocated";
+    case Bucket::in_transit:
+      return "in_transit";
+    case Bucket::incoming:
+      return "incoming";
+    case Bucket::damaged:
+      return "damaged";
+    case Bucket::quarantine:
+      return "quarantine";
+    case Bucket::non_sellable:
+      return "non_sellable";
   }
   STOCKD_UNREACHABLE();
 }
@@ -32,14 +40,22 @@ bool is_status_bucket(Bucket bucket) {
 
 int64_t& Position::bucket(Bucket which) {
   switch (which) {
-    case Bucket::on_hand: return on_hand;
-    case Bucket::reserved: return reserved;
-    case Bucket::allocated: return allocated;
-    case Bucket::in_transit: return in_transit;
-    case Bucket::incoming: return incoming;
-    case Bucket::damaged: return damaged;
-    case Bucket::quarantine: return quarantine;
-    case Bucket::non_sellable: return non_sellable;
+    case Bucket::on_hand:
+      return on_hand;
+    case Bucket::reserved:
+      return reserved;
+    case Bucket::allocated:
+      return allocated;
+    case Bucket::in_transit:
+      return in_transit;
+    case Bucket::incoming:
+      return incoming;
+    case Bucket::damaged:
+      return damaged;
+    case Bucket::quarantine:
+      return quarantine;
+    case Bucket::non_sellable:
+      return non_sellable;
   }
   STOCKD_UNREACHABLE();
 }

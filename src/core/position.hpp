@@ -13,17 +13,17 @@ namespace stockd {
 
 // Stable values: they are stored in ledger records.
 enum class Bucket : uint8_t {
-  on_hand = 1,      // sellable-condition units physically there, claims included
-  reserved = 2,     // checkout holds with an expiry
-  allocated = 3,    // committed to orders, not yet shipped
-  in_transit = 4,   // inbound transfers
-  incoming = 5,     // open vendor purchase orders
+  on_hand = 1,     // sellable-condition units physically there, claims included
+  reserved = 2,    // checkout holds with an expiry
+  allocated = 3,   // committed to orders, not yet shipped
+  in_transit = 4,  // inbound transfers
+  incoming = 5,    // open vendor purchase orders
   damaged = 6,
   quarantine = 7,
   non_sellable = 8,
 };
-inline constexpr Bucket kAllBuckets[] = {Bucket::on_hand,    Bucket::reserved, Bucket::allocated,
-                                         Bucket::in_transit, Bucket::incoming, Bucket::damaged,
+inline constexpr Bucket kAllBuckets[] = {Bucket::on_hand,    Bucket::reserved,    Bucket::allocated,
+                                         Bucket::in_transit, Bucket::incoming,    Bucket::damaged,
                                          Bucket::quarantine, Bucket::non_sellable};
 
 std::string_view bucket_name(Bucket bucket);

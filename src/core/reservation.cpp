@@ -7,28 +7,44 @@ namespace stockd {
 
 std::string_view reservation_state_name(ReservationState state) {
   switch (state) {
-    case ReservationState::active: return "active";
-    case ReservationState::committed: return "committed";
-    case ReservationState::released: return "released";
-    case ReservationState::expired: return "expired";
+    case ReservationState::active:
+      return "active";
+    case ReservationState::committed:
+      return "committed";
+    case ReservationState::released:
+      return "released";
+    case ReservationState::expired:
+      return "expired";
   }
   STOCKD_UNREACHABLE();
 }
 
 std::string_view reserve_status_name(ReserveStatus status) {
   switch (status) {
-    case ReserveStatus::ok: return "ok";
-    case ReserveStatus::invalid_sku: return "invalid_sku";
-    case ReserveStatus::unknown_location: return "unknown_location";
-    case ReserveStatus::quantity_out_of_range: return "quantity_out_of_range";
-    case ReserveStatus::ttl_out_of_range: return "ttl_out_of_range";
-    case ReserveStatus::insufficient_stock: return "insufficient_stock";
-    case ReserveStatus::reservation_not_found: return "reservation_not_found";
-    case ReserveStatus::reservation_not_active: return "reservation_not_active";
-    case ReserveStatus::invalid_order_id: return "invalid_order_id";
-    case ReserveStatus::overloaded: return "overloaded";
-    case ReserveStatus::unknown_channel: return "unknown_channel";
-    case ReserveStatus::reservation_exists: return "reservation_exists";
+    case ReserveStatus::ok:
+      return "ok";
+    case ReserveStatus::invalid_sku:
+      return "invalid_sku";
+    case ReserveStatus::unknown_location:
+      return "unknown_location";
+    case ReserveStatus::quantity_out_of_range:
+      return "quantity_out_of_range";
+    case ReserveStatus::ttl_out_of_range:
+      return "ttl_out_of_range";
+    case ReserveStatus::insufficient_stock:
+      return "insufficient_stock";
+    case ReserveStatus::reservation_not_found:
+      return "reservation_not_found";
+    case ReserveStatus::reservation_not_active:
+      return "reservation_not_active";
+    case ReserveStatus::invalid_order_id:
+      return "invalid_order_id";
+    case ReserveStatus::overloaded:
+      return "overloaded";
+    case ReserveStatus::unknown_channel:
+      return "unknown_channel";
+    case ReserveStatus::reservation_exists:
+      return "reservation_exists";
   }
   STOCKD_UNREACHABLE();
 }

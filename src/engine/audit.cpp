@@ -19,8 +19,8 @@ AuditReport verify_ledger(Store& store) {
     report.reason = std::move(reason);
     return false;
   };
-  const Status status = store.for_each_ledger_record(
-      [&](uint32_t stream, uint64_t sequence, std::string_view bytes) {
+  const Status status =
+      store.for_each_ledger_record([&](uint32_t stream, uint64_t sequence, std::string_view bytes) {
         if (!stream_seen || *stream_seen != stream) {
           stream_seen = stream;
           report.streams += 1;

@@ -42,7 +42,7 @@ struct EventResult {
   uint64_t version = 0;  // the position's version after the event (or at its first result)
   EventError error = EventError::none;
   std::string error_field;  // the offending JSON field, "" for the whole event
-  uint32_t anomalies = 0;  // Anomaly bits
+  uint32_t anomalies = 0;   // Anomaly bits
 };
 
 struct PositionView {
@@ -57,7 +57,7 @@ struct StockView {
 
 struct ReserveRequest {
   std::string sku;
-  std::string channel;  // recorded on the reservation; "" for a direct location hold
+  std::string channel;                 // recorded on the reservation; "" for a direct location hold
   std::vector<std::string> locations;  // candidates, most preferred first
   int64_t quantity = 0;
   Duration ttl = std::chrono::seconds{900};
@@ -66,8 +66,8 @@ struct ReserveRequest {
 struct ReserveResult {
   ReserveStatus status = ReserveStatus::ok;
   Reservation reservation;  // valid when status is ok, or found but not active
-  int64_t available = 0;  // with insufficient_stock: the most any candidate had
-  uint64_t version = 0;  // the position's version after the change
+  int64_t available = 0;    // with insufficient_stock: the most any candidate had
+  uint64_t version = 0;     // the position's version after the change
 };
 
 struct EngineStats {

@@ -69,8 +69,8 @@ Status Shard::check_loaded_state() const {
   }
   for (const auto& [key, holds] : held) {
     if (find(key.first, key.second) == nullptr) {
-      return Status::error("store is inconsistent: reservations on missing position " +
-                           key.first + "@" + key.second);
+      return Status::error("store is inconsistent: reservations on missing position " + key.first +
+                           "@" + key.second);
     }
   }
   return Status::ok();
@@ -197,8 +197,7 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     return result;
   };
   if (const auto pending = pending_keys_.find(key); pending != pending_keys_.end()) {
-    return repeat(pending->second.payload_hash, pending->second.version,
-                  pending->second.anomalies);
+    return repeat(pending->second.payload_hash, pending->second.version, pending->second.anomalies);
   }
   if (!engine_.inflight_->acquire(key, index_)) {
     return reject(EventError::idempotency_in_flight, "id");
@@ -213,9 +212,9 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
   PositionSlot& here = slot(event.sku, event.location);
   PositionSlot* there =
       event.type == EventType::transfer_out ? &slot(event.sku, event.to_location) : nullptr;
-  const EventDecision decision =
-      decide_event(event, source->priority, here.position,
-                   there != nullptr ? there->position : kEmptyPosition, now, engine_.options_.rules);
+  const EventDecision decision = decide_event(event, source->priority, here.position,
+                                              there != nullptr ? there->position : kEmptyPosition,
+                                              now, engine_.options_.rules);
   const uint64_t here_version_before = here.position.version;
   apply_event(event, source->priority, decision, here.position,
               there != nullptr ? &there->position : nullptr);
@@ -228,9 +227,8 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
   record.anomalies = decision.anomalies;
   record.effective_occurred_at = decision.occurred_at;
   for (const BucketDelta& delta : decision.deltas) {
-    record.deltas.push_back(
-        {delta.target == Target::location ? event.location : event.to_location, delta.bucket,
-         delta.delta});
+    record.deltas.push_back({delta.target == Target::location ? event.location : event.to_location,
+                             delta.bucket, delta.delta});
   }
   if (here.position.version != here_version_before) {
     mark_dirty(event.sku, event.location, here);
@@ -248,9 +246,8 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
   write_set_.idempotency.push_back(
       {event.source, event.id,
        IdempotencyEntry{payload_hash, now, decision.status, result.version, result.anomalies}});
-  pending_keys_.emplace(std::move(key),
-                        PendingKey{payload_hash, decision.status, result.version,
-                                   result.anomalies});
+  pending_keys_.emplace(
+      std::move(key), PendingKey{payload_hash, decision.status, result.version, result.anomalies});
 
   if (decision.status == EventStatus::applied) {
     stats_.events_applied.fetch_add(1, std::memory_order_relaxed);
@@ -265,9 +262,8 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
 
 std::string Shard::new_reservation_id(std::string_view sku) {
   char buffer[32];
-  const int length =
-      std::snprintf(buffer, sizeof buffer, "r%04x-%016llx", Engine::slot_of(sku),
-                    static_cast<unsigned long long>(random_()));
+  const int length = std::snprintf(buffer, sizeof buffer, "r%04x-%016llx", Engine::slot_of(sku),
+                                   static_cast<unsigned long long>(random_()));
   return std::string(buffer, static_cast<size_t>(length));
 }
 
@@ -379,7 +375,8 @@ ReserveResult Shard::end(Reservation& reservation, ReservationState to, std::str
       record.kind = RecordKind::reservation_expired;
       stats_.reservations_expired.fetch_add(1, std::memory_order_relaxed);
       break;
-    case ReservationState::active: STOCKD_UNREACHABLE();
+    case ReservationState::active:
+      STOCKD_UNREACHABLE();
   }
   record.versions.push_back({reservation.location, held.position.version});
   append(std::move(record), now);

@@ -22,7 +22,7 @@ namespace stockd {
 
 struct ChainHead {
   uint64_t sequence = 0;  // 0 = empty stream
-  Sha256Digest hash{};  // all zero for an empty stream
+  Sha256Digest hash{};    // all zero for an empty stream
 };
 
 struct PositionWrite {

@@ -31,8 +31,7 @@ enum Family : size_t {
   kFamilyCount,
 };
 constexpr const char* kFamilyNames[kFamilyCount] = {
-    "default", "ledger", "positions", "idempotency",
-    "reservations", "active_holds", "config"};
+    "default", "ledger", "positions", "idempotency", "reservations", "active_holds", "config"};
 
 std::string idempotency_key(std::string_view source, std::string_view id) {
   std::string key;
@@ -110,7 +109,8 @@ struct RocksStore::Impl {
     it.SeekForPrev(ledger_key(stream, std::numeric_limits<uint64_t>::max()));
     if (!it.Valid()) return Status::error("ledger stream " + std::to_string(stream) + " vanished");
     const auto last = decode_ledger_record(std::string_view(it.value().data(), it.value().size()));
-    if (!last || last->stream != stream || it.key().ToString() != ledger_key(stream, last->sequence)) {
+    if (!last || last->stream != stream ||
+        it.key().ToString() != ledger_key(stream, last->sequence)) {
       return Status::error("ledger stream " + std::to_string(stream) +
                            ": the last record is unreadable or misplaced");
     }
@@ -153,8 +153,7 @@ struct RocksStore::Impl {
 RocksStore::RocksStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RocksStore::~RocksStore() = default;
 
-std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options,
-                                             std::string* error) {
+std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->retention_filter =
@@ -262,8 +261,8 @@ Status RocksStore::write(const WriteSet& set) {
 std::optional<IdempotencyEntry> RocksStore::find_idempotency(std::string_view source,
                                                              std::string_view id) {
   std::string value;
-  const rocksdb::Status status = impl_->db->Get(
-      rocksdb::ReadOptions(), impl_->family(kIdempotency), idempotency_key(source, id), &value);
+  const rocksdb::Status status = impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kIdempotency),
+                                                idempotency_key(source, id), &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) read_failed("idempotency", status);
   auto entry = decode_idempotency_entry(value);
@@ -297,7 +296,8 @@ ChainHead RocksStore::chain_head(uint32_t stream) {
   it->SeekForPrev(ledger_key(stream, std::numeric_limits<uint64_t>::max()));
   if (!it->status().ok()) read_failed("ledger head", it->status());
   if (!it->Valid()) return {};
-  const auto record = decode_ledger_record(std::string_view(it->value().data(), it->value().size()));
+  const auto record =
+      decode_ledger_record(std::string_view(it->value().data(), it->value().size()));
   STOCKD_ASSERT(record.has_value());  // open() checked every stream's tail
   if (record->stream != stream) return {};
   return {record->sequence, record->hash};
@@ -374,7 +374,8 @@ Status RocksStore::load_catalog(Catalog& out) {
   }
   if (!it->status().ok()) return Status::error(it->status().ToString());
   for (Location& location : locations) {
-    if (!out.check(location).ok()) return Status::error("stored location " + location.id + " is invalid");
+    if (!out.check(location).ok())
+      return Status::error("stored location " + location.id + " is invalid");
     out.put(std::move(location));
   }
   for (Source& source : sources) {
@@ -382,7 +383,8 @@ Status RocksStore::load_catalog(Catalog& out) {
     out.put(std::move(source));
   }
   for (Channel& channel : channels) {
-    if (!out.check(channel).ok()) return Status::error("stored channel " + channel.id + " is invalid");
+    if (!out.check(channel).ok())
+      return Status::error("stored channel " + channel.id + " is invalid");
     out.put(std::move(channel));
   }
   return Status::ok();
@@ -423,8 +425,8 @@ Status RocksStore::for_each_ledger_record(
 
 Status RocksStore::tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence,
                                                  std::string bytes) {
-  const rocksdb::Status status = impl_->db->Put(
-      impl_->write_options, impl_->family(kLedger), ledger_key(stream, sequence), bytes);
+  const rocksdb::Status status = impl_->db->Put(impl_->write_options, impl_->family(kLedger),
+                                                ledger_key(stream, sequence), bytes);
   if (!status.ok()) return Status::error(status.ToString());
   return Status::ok();
 }

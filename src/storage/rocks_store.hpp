@@ -16,7 +16,7 @@ struct RocksStoreOptions {
   std::string data_dir = "./data";
   Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
   bool sync_writes = true;  // false only for benchmarks that say so
-  bool read_only = false;  // for audit tools; opens without creating anything
+  bool read_only = false;   // for audit tools; opens without creating anything
 };
 
 class RocksStore final : public Store {
@@ -31,17 +31,15 @@ class RocksStore final : public Store {
                                                    std::string_view id) override;
   std::optional<Reservation> find_reservation(std::string_view id) override;
   ChainHead chain_head(uint32_t stream) override;
-  Status for_each_position(
-      const std::function<void(std::string_view sku, std::string_view location,
-                               const Position& position)>& visit) override;
+  Status for_each_position(const std::function<void(std::string_view sku, std::string_view location,
+                                                    const Position& position)>& visit) override;
   Status for_each_active_reservation(
       const std::function<void(const Reservation& reservation)>& visit) override;
   Status load_catalog(Catalog& out) override;
   Status put_config(ConfigKind kind, std::string_view id, std::string_view bytes) override;
   Status delete_config(ConfigKind kind, std::string_view id) override;
-  Status for_each_ledger_record(
-      const std::function<bool(uint32_t stream, uint64_t sequence, std::string_view bytes)>&
-          visit) override;
+  Status for_each_ledger_record(const std::function<bool(uint32_t stream, uint64_t sequence,
+                                                         std::string_view bytes)>& visit) override;
 
   // Tests only: overwrite one stored ledger record's bytes (to prove tampering is found).
   Status tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence, std::string bytes);

@@ -10,10 +10,10 @@ namespace {
 
 std::string write_file(const std::string& text) {
   static int serial = 0;
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("stockd-config-" + std::to_string(getpid()) + "-" +
-                             std::to_string(++serial) + ".toml"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("stockd-config-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + ".toml"))
+          .string();
   std::ofstream(path) << text;
   return path;
 }
@@ -77,18 +77,18 @@ TEST_P(ConfigFileRejects, WithAClearMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Files, ConfigFileRejects,
-    ::testing::Values(BadConfig{"[engine\n", ""},
-                      BadConfig{"[engine]\nshards = 'two'\n", "engine.shards: must be a whole number"},
-                      BadConfig{"[engine]\nshards = 1000\n", "engine.shards: must be between"},
-                      BadConfig{"[engine]\nshard = 2\n", "engine.shard: unknown setting"},
-                      BadConfig{"[server]\n", "server: unknown section"},
-                      BadConfig{"[[locations]]\nname = 'x'\n", "locations[0].id: is required"},
-                      BadConfig{"[[locations]]\nid = 'W1'\ntype = 'castle'\n",
-                                "locations[0].type: must be"},
-                      BadConfig{"[[sources]]\nid = 'wms'\npriority = 1.5\n",
-                                "sources[0].priority: must be a whole number"},
-                      BadConfig{"[[channels]]\nid = 'web'\nbuffer_percent = 200\n",
-                                "channels[0].buffer_percent"}));
+    ::testing::Values(
+        BadConfig{"[engine\n", ""},
+        BadConfig{"[engine]\nshards = 'two'\n", "engine.shards: must be a whole number"},
+        BadConfig{"[engine]\nshards = 1000\n", "engine.shards: must be between"},
+        BadConfig{"[engine]\nshard = 2\n", "engine.shard: unknown setting"},
+        BadConfig{"[server]\n", "server: unknown section"},
+        BadConfig{"[[locations]]\nname = 'x'\n", "locations[0].id: is required"},
+        BadConfig{"[[locations]]\nid = 'W1'\ntype = 'castle'\n", "locations[0].type: must be"},
+        BadConfig{"[[sources]]\nid = 'wms'\npriority = 1.5\n",
+                  "sources[0].priority: must be a whole number"},
+        BadConfig{"[[channels]]\nid = 'web'\nbuffer_percent = 200\n",
+                  "channels[0].buffer_percent"}));
 
 TEST(ConfigFile, AMissingFileIsAnError) {
   FileConfig config;

@@ -20,7 +20,8 @@ struct Applied {
 
 Applied run(const Event& e, Position here = {}, Position there = {}, int64_t priority = 100) {
   Catalog catalog = testing::test_catalog();
-  EXPECT_TRUE(validate_event(e, catalog).ok()) << event_error_name(validate_event(e, catalog).error);
+  EXPECT_TRUE(validate_event(e, catalog).ok())
+      << event_error_name(validate_event(e, catalog).error);
   Applied out{decide_event(e, priority, here, there, kNow, RuleOptions{}), here, there};
   apply_event(e, priority, out.decision, out.here, &out.there);
   return out;
@@ -303,8 +304,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         RejectCase{"missing_id", [](Event& e) { e.id = ""; }, EventError::missing_id, "id"},
         RejectCase{"invalid_id", [](Event& e) { e.id = "a b"; }, EventError::invalid_id, "id"},
-        RejectCase{"unknown_source", [](Event& e) { e.source = "erp"; },
-                   EventError::unknown_source, "source"},
+        RejectCase{"unknown_source", [](Event& e) { e.source = "erp"; }, EventError::unknown_source,
+                   "source"},
         RejectCase{"invalid_sku", [](Event& e) { e.sku = "TEE RED"; }, EventError::invalid_sku,
                    "sku"},
         RejectCase{"sku_too_long", [](Event& e) { e.sku = std::string(129, 'A'); },

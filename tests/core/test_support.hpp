@@ -23,8 +23,9 @@ inline Catalog test_catalog() {
   return catalog;
 }
 
-inline Event event(EventType type, int64_t quantity, const char* occurred_at = "2026-11-27T10:00:00Z",
-                   const char* source = "wms", const char* location = "W1") {
+inline Event event(EventType type, int64_t quantity,
+                   const char* occurred_at = "2026-11-27T10:00:00Z", const char* source = "wms",
+                   const char* location = "W1") {
   Event e;
   static int serial = 0;
   e.id = "e-" + std::to_string(++serial);

@@ -53,8 +53,10 @@ ChildRun run_and_kill(const std::string& data_dir, int round, int run_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{run_ms};
   while (std::chrono::steady_clock::now() < deadline) {
     const ssize_t n = read(pipe_fds[0], chunk, sizeof chunk);
-    if (n > 0) buffer.append(chunk, static_cast<size_t>(n));
-    else usleep(1000);
+    if (n > 0)
+      buffer.append(chunk, static_cast<size_t>(n));
+    else
+      usleep(1000);
   }
   kill(pid, SIGKILL);
   int status = 0;
@@ -114,20 +116,22 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
     ASSERT_TRUE(positions.ok) << "round " << round << ": " << positions.reason;
 
     std::map<std::string, int> applied_count;
-    ASSERT_TRUE(store->for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
-                       const auto record = decode_ledger_record(bytes);
-                       if (record && record->kind == RecordKind::event) {
-                         applied_count[record->event.id] += 1;
-                       }
-                       return true;
-                     }).is_ok());
+    ASSERT_TRUE(store
+                    ->for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
+                      const auto record = decode_ledger_record(bytes);
+                      if (record && record->kind == RecordKind::event) {
+                        applied_count[record->event.id] += 1;
+                      }
+                      return true;
+                    })
+                    .is_ok());
     for (const auto& [id, count] : applied_count) {
       ASSERT_EQ(count, 1) << "round " << round << ": event " << id << " applied " << count
                           << " times";
     }
     for (const std::string& id : acked_events) {
-      ASSERT_EQ(applied_count.count(id), 1u) << "round " << round << ": acknowledged " << id
-                                             << " is missing";
+      ASSERT_EQ(applied_count.count(id), 1u)
+          << "round " << round << ": acknowledged " << id << " is missing";
       ASSERT_TRUE(store->find_idempotency("wms", id).has_value());
     }
     for (const auto& [id, sku] : acked_holds) {
@@ -145,8 +149,8 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
     engine.reset();
   }
   EXPECT_GT(acked_events.size(), 100u) << "the child barely ran; the test proved little";
-  std::printf("crash test: %d kills, %zu acknowledged events and %zu holds all recovered\n",
-              rounds, acked_events.size(), acked_holds.size());
+  std::printf("crash test: %d kills, %zu acknowledged events and %zu holds all recovered\n", rounds,
+              acked_events.size(), acked_holds.size());
 }
 
 }  // namespace

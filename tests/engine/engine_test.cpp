@@ -27,7 +27,8 @@ TEST_F(EngineTest, AppliesEventsAndVersionsPositions) {
 
 TEST_F(EngineTest, ResultsComeBackInInputOrderAcrossShards) {
   std::vector<Event> events;
-  for (int i = 0; i < 200; ++i) events.push_back(receipt("m-" + std::to_string(i), "SKU-" + std::to_string(i % 17), 1));
+  for (int i = 0; i < 200; ++i)
+    events.push_back(receipt("m-" + std::to_string(i), "SKU-" + std::to_string(i % 17), 1));
   events[50].location = "NOWHERE";
   const auto results = apply(events);
   ASSERT_EQ(results.size(), 200u);
@@ -70,8 +71,8 @@ TEST_F(EngineTest, TheSameKeyOnTwoShardsAppliesOnce) {
   Event a = receipt("same", "A", 1);
   Event b = receipt("same", other, 1);
   const auto results = apply({a, b});
-  const int applied = (results[0].status == EventStatus::applied) +
-                      (results[1].status == EventStatus::applied);
+  const int applied =
+      (results[0].status == EventStatus::applied) + (results[1].status == EventStatus::applied);
   EXPECT_EQ(applied, 1);
   for (const EventResult& result : results) {
     if (result.status != EventStatus::applied) {
@@ -156,14 +157,16 @@ TEST_F(EngineTest, AnExpiredHoldStopsCountingAndIsRecordedOnce) {
             ReserveStatus::reservation_not_active);
 
   int expired_records = 0;
-  ASSERT_TRUE(store_->for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
-                      const auto record = decode_ledger_record(bytes);
-                      if (record && record->kind == RecordKind::reservation_expired) {
-                        ++expired_records;
-                        EXPECT_EQ(record->reservation_id, r1.reservation.id);
-                      }
-                      return true;
-                    }).is_ok());
+  ASSERT_TRUE(store_
+                  ->for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
+                    const auto record = decode_ledger_record(bytes);
+                    if (record && record->kind == RecordKind::reservation_expired) {
+                      ++expired_records;
+                      EXPECT_EQ(record->reservation_id, r1.reservation.id);
+                    }
+                    return true;
+                  })
+                  .is_ok());
   EXPECT_EQ(expired_records, 1);
 }
 
@@ -181,7 +184,8 @@ TEST_F(EngineTest, HoldsSurviveARestartAndExpireAfterIt) {
 }
 
 TEST_F(EngineTest, RestartWithAnotherShardCountKeepsEverything) {
-  for (int i = 0; i < 50; ++i) apply(receipt("r-" + std::to_string(i), "S" + std::to_string(i), i + 1));
+  for (int i = 0; i < 50; ++i)
+    apply(receipt("r-" + std::to_string(i), "S" + std::to_string(i), i + 1));
   reopen(3);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(position("S" + std::to_string(i), "W1").on_hand, i + 1);
   EXPECT_EQ(apply(receipt("r-7", "S7", 8)).status, EventStatus::duplicate);

@@ -33,21 +33,28 @@ rc::Gen<Event> gen_event() {
     Event e;
     e.id = "e" + std::to_string(*rc::gen::inRange(0, 40));  // small pool: repeats happen
     e.source = *rc::gen::element(std::string("wms"), std::string("pos"));
-    e.type = *rc::gen::elementOf(std::vector<EventType>(std::begin(kAllEventTypes),
-                                                        std::end(kAllEventTypes)));
+    e.type = *rc::gen::elementOf(
+        std::vector<EventType>(std::begin(kAllEventTypes), std::end(kAllEventTypes)));
     e.sku = *rc::gen::elementOf(kSkus);
     e.location = *rc::gen::elementOf(kLocations);
     e.quantity = *rc::gen::inRange<int64_t>(1, 30);
-    e.occurred_at = testing::at("2026-11-27T09:00:00Z") +
-                    std::chrono::minutes{*rc::gen::inRange(0, 65)};  // never beyond the clock: no drift clamp
+    e.occurred_at =
+        testing::at("2026-11-27T09:00:00Z") +
+        std::chrono::minutes{*rc::gen::inRange(0, 65)};  // never beyond the clock: no drift clamp
     switch (e.type) {
-      case EventType::cancellation: e.reason = "oversold"; break;
-      case EventType::shrink: e.reason = "theft"; break;
+      case EventType::cancellation:
+        e.reason = "oversold";
+        break;
+      case EventType::shrink:
+        e.reason = "theft";
+        break;
       case EventType::adjustment:
         e.reason = "recount";
         if (*rc::gen::arbitrary<bool>()) e.quantity = -e.quantity;
         break;
-      case EventType::count: e.quantity -= 1; break;  // 0..29
+      case EventType::count:
+        e.quantity -= 1;
+        break;  // 0..29
       case EventType::return_:
         e.condition = *rc::gen::element(std::string("resellable"), std::string("damaged"),
                                         std::string("needs_inspection"));
@@ -60,7 +67,8 @@ rc::Gen<Event> gen_event() {
                                           std::string("quarantine"));
         e.to_status = e.from_status == "non_sellable" ? "on_hand" : "non_sellable";
         break;
-      default: break;
+      default:
+        break;
     }
     if (*rc::gen::inRange(0, 20) == 0) e.location = "NOWHERE";  // rejected, changes nothing
     return e;
@@ -120,7 +128,8 @@ struct Model {
     const int64_t p = priority(e.source);
     EventStatus status = EventStatus::applied;
     if (e.type == EventType::count) {
-      if (here.has_set && (p < here.set_priority || (p == here.set_priority && e.occurred_at < here.set_as_of))) {
+      if (here.has_set &&
+          (p < here.set_priority || (p == here.set_priority && e.occurred_at < here.set_as_of))) {
         status = EventStatus::superseded;
       } else {
         here.buckets["on_hand"] = q;
@@ -141,12 +150,16 @@ struct Model {
     };
     switch (e.type) {
       case EventType::sale:
-      case EventType::shrink: on_hand(-q); break;
+      case EventType::shrink:
+        on_hand(-q);
+        break;
       case EventType::shipment:
         consume("allocated", q);
         on_hand(-q);
         break;
-      case EventType::cancellation: consume("allocated", q); break;
+      case EventType::cancellation:
+        consume("allocated", q);
+        break;
       case EventType::return_:
         if (e.condition == "resellable") on_hand(q);
         if (e.condition == "damaged") here.buckets["damaged"] += q;
@@ -172,7 +185,9 @@ struct Model {
         on_hand(-q);
         here.buckets["damaged"] += q;
         break;
-      case EventType::adjustment: on_hand(q); break;
+      case EventType::adjustment:
+        on_hand(q);
+        break;
       case EventType::status_change:
         if (e.from_status == "on_hand") {
           on_hand(-q);
@@ -181,7 +196,8 @@ struct Model {
         }
         here.buckets[e.to_status] += q;
         break;
-      case EventType::count: break;
+      case EventType::count:
+        break;
     }
     seen[key] = {e, status};
     return status;
@@ -230,8 +246,8 @@ std::vector<Event> run_steps(Harness& h, Model& model, const std::vector<Step>& 
         const auto before = h.snapshot();
         const auto it = before.find({step.sku, step.location});
         const int64_t available_before = it == before.end() ? 0 : available(it->second);
-        ReserveRequest request{step.sku, "web", {step.location}, step.quantity,
-                               std::chrono::seconds{60}};
+        ReserveRequest request{
+            step.sku, "web", {step.location}, step.quantity, std::chrono::seconds{60}};
         const ReserveResult result = reserve_blocking(h.engine(), request);
         // Promises are granted exactly when they fit.
         RC_ASSERT((result.status == ReserveStatus::ok) == (step.quantity <= available_before));
@@ -252,10 +268,10 @@ std::vector<Event> run_steps(Harness& h, Model& model, const std::vector<Step>& 
         const ReserveResult result =
             end_reservation_blocking(h.engine(), id, to, step.kind == Step::commit ? "o-1" : "");
         if (result.status == ReserveStatus::ok) {
-          ModelPosition& m =
-              model.positions[{result.reservation.sku, result.reservation.location}];
+          ModelPosition& m = model.positions[{result.reservation.sku, result.reservation.location}];
           m.buckets["reserved"] -= result.reservation.quantity;
-          if (to == ReservationState::committed) m.buckets["allocated"] += result.reservation.quantity;
+          if (to == ReservationState::committed)
+            m.buckets["allocated"] += result.reservation.quantity;
         } else {
           RC_ASSERT(result.status == ReserveStatus::reservation_not_active);
         }
@@ -272,14 +288,17 @@ std::vector<Event> run_steps(Harness& h, Model& model, const std::vector<Step>& 
 
 // Expired holds leave the model through the engine's own records; reconcile them.
 void account_for_expiry(Harness& h, Model& model) {
-  RC_ASSERT(h.store().for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
-                       const auto record = decode_ledger_record(bytes);
-                       if (record && record->kind == RecordKind::reservation_expired) {
-                         model.positions[{record->sku, record->deltas.at(0).location}]
-                             .buckets["reserved"] -= record->reservation_quantity;
-                       }
-                       return true;
-                     }).is_ok());
+  RC_ASSERT(
+      h.store()
+          .for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
+            const auto record = decode_ledger_record(bytes);
+            if (record && record->kind == RecordKind::reservation_expired) {
+              model.positions[{record->sku, record->deltas.at(0).location}].buckets["reserved"] -=
+                  record->reservation_quantity;
+            }
+            return true;
+          })
+          .is_ok());
 }
 
 void expect_model_matches(Harness& h, Model& model) {

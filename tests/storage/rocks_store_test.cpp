@@ -17,10 +17,12 @@ class RocksStoreTest : public EngineFixture {
   }
   LedgerRecord record_at(uint32_t stream, uint64_t sequence) {
     std::optional<LedgerRecord> found;
-    EXPECT_TRUE(store_->for_each_ledger_record([&](uint32_t s, uint64_t q, std::string_view bytes) {
-                        if (s == stream && q == sequence) found = decode_ledger_record(bytes);
-                        return !found;
-                      }).is_ok());
+    EXPECT_TRUE(store_
+                    ->for_each_ledger_record([&](uint32_t s, uint64_t q, std::string_view bytes) {
+                      if (s == stream && q == sequence) found = decode_ledger_record(bytes);
+                      return !found;
+                    })
+                    .is_ok());
     EXPECT_TRUE(found.has_value());
     return *found;
   }
@@ -39,10 +41,13 @@ TEST_F(RocksStoreTest, AuditFindsATamperedRecordAtItsSequence) {
 
   // Change one quantity and re-encode with the old hashes, as a forger would.
   LedgerRecord record;
-  ASSERT_TRUE(store->for_each_ledger_record([&](uint32_t, uint64_t sequence, std::string_view bytes) {
-                     if (sequence == 4) record = *decode_ledger_record(bytes);
-                     return sequence < 4;
-                   }).is_ok());
+  ASSERT_TRUE(
+      store
+          ->for_each_ledger_record([&](uint32_t, uint64_t sequence, std::string_view bytes) {
+            if (sequence == 4) record = *decode_ledger_record(bytes);
+            return sequence < 4;
+          })
+          .is_ok());
   record.event.quantity = 1000;
   ASSERT_TRUE(
       store->tamper_ledger_record_for_test(record.stream, 4, encode_ledger_record(record)).is_ok());
@@ -72,10 +77,13 @@ TEST_F(RocksStoreTest, AMissingRecordIsAGap) {
   ASSERT_TRUE(store);
   // Overwrite record 3 with record 2's bytes: sequence under key 3 says 2.
   LedgerRecord second;
-  ASSERT_TRUE(store->for_each_ledger_record([&](uint32_t, uint64_t sequence, std::string_view bytes) {
-                     if (sequence == 2) second = *decode_ledger_record(bytes);
-                     return sequence < 2;
-                   }).is_ok());
+  ASSERT_TRUE(
+      store
+          ->for_each_ledger_record([&](uint32_t, uint64_t sequence, std::string_view bytes) {
+            if (sequence == 2) second = *decode_ledger_record(bytes);
+            return sequence < 2;
+          })
+          .is_ok());
   ASSERT_TRUE(
       store->tamper_ledger_record_for_test(second.stream, 3, encode_ledger_record(second)).is_ok());
   const AuditReport report = verify_ledger(*store);

@@ -1,0 +1,31 @@
+# The two commands a person needs: `make run` and `make test`. Everything installs
+# what is missing first (scripts/install-deps.sh is idempotent).
+.PHONY: run test build bench deps clean format
+
+JOBS ?= $(shell nproc)
+DATA_DIR ?= ./data
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS)
+
+run: build
+	./build/release/src/stockd demo --data-dir $(DATA_DIR) --live-seconds 10
+
+# Every test, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	@ctest --preset asan -j $(JOBS) --timeout 900
+
+bench: build
+	./build/release/bench/stockd_engine_bench --benchmark_min_time=1
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,146 @@
+// Engine benchmarks (Google Benchmark). Figures and the command that produced them go
+// in docs/PERFORMANCE.md. Run the release build: make bench.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <future>
+
+#include "core/event_rules.hpp"
+#include "engine/blocking.hpp"
+#include "storage/rocks_store.hpp"
+
+namespace stockd {
+namespace {
+
+Event make_event(uint64_t n, EventType type = EventType::receipt) {
+  Event e;
+  e.id = "b-" + std::to_string(n);
+  e.source = "wms";
+  e.type = type;
+  e.sku = "SKU-" + std::to_string(n % 1000);
+  e.location = n % 2 == 0 ? "W1" : "W2";
+  e.quantity = 1;
+  e.occurred_at = timestamp_from_micros(1'790'000'000'000'000);
+  return e;
+}
+
+Catalog bench_catalog() {
+  Catalog catalog;
+  catalog.put(Location{"W1"});
+  catalog.put(Location{"W2"});
+  catalog.put(Source{"wms", 100});
+  return catalog;
+}
+
+// The pure domain: validate, decide and apply one event to an in-memory position.
+void BM_CoreApply(benchmark::State& state) {
+  const Catalog catalog = bench_catalog();
+  const Event event = make_event(1, EventType::sale);
+  Position position;
+  position.on_hand = 1'000'000'000;
+  const Timestamp now = event.occurred_at;
+  for (auto _ : state) {
+    const EventCheck check = validate_event(event, catalog);
+    benchmark::DoNotOptimize(check);
+    const EventDecision decision =
+        decide_event(event, 100, position, Position{}, now, RuleOptions{});
+    apply_event(event, 100, decision, position, nullptr);
+    benchmark::DoNotOptimize(position);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CoreApply);
+
+class TempStore {
+ public:
+  explicit TempStore(bool sync) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "stockd-bench-XXXXXX").string();
+    dir_ = mkdtemp(pattern.data());
+    RocksStoreOptions options;
+    options.data_dir = dir_;
+    options.sync_writes = sync;
+    std::string error;
+    store_ = RocksStore::open(options, &error);
+    EngineOptions engine_options;
+    engine_options.shards = 2;
+    engine_ = Engine::open(*store_, clock_, engine_options, &error);
+    const Catalog catalog = bench_catalog();
+    for (const auto& [id, location] : catalog.locations()) engine_->put_location(location);
+    for (const auto& [id, source] : catalog.sources()) engine_->put_source(source);
+  }
+  ~TempStore() {
+    engine_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  Engine& engine() { return *engine_; }
+
+ private:
+  std::string dir_;
+  SystemClock clock_;
+  std::unique_ptr<RocksStore> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+// Durable (fsync'ed) event batches of range(0) events through the whole engine: shard
+// routing, idempotency lookup, rules, ledger hashing, one atomic RocksDB write per
+// shard batch. Items = events acknowledged.
+void BM_EngineDurableBatch(benchmark::State& state) {
+  TempStore store(/*sync=*/true);
+  const size_t batch_size = static_cast<size_t>(state.range(0));
+  uint64_t serial = 0;
+  for (auto _ : state) {
+    std::vector<Event> batch;
+    batch.reserve(batch_size);
+    for (size_t i = 0; i < batch_size; ++i) batch.push_back(make_event(serial++));
+    const auto results = apply_events_blocking(store.engine(), std::move(batch));
+    benchmark::DoNotOptimize(results);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(serial));
+}
+BENCHMARK(BM_EngineDurableBatch)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
+
+// Many independent single-event clients at once (as HTTP requests arrive): group
+// commit across callers is what makes this fast. Items = events acknowledged.
+void BM_EngineDurableConcurrentSingles(benchmark::State& state) {
+  TempStore store(/*sync=*/true);
+  const size_t in_flight = static_cast<size_t>(state.range(0));
+  uint64_t serial = 0;
+  for (auto _ : state) {
+    std::vector<std::promise<void>> done(in_flight);
+    for (size_t i = 0; i < in_flight; ++i) {
+      store.engine().submit_events({make_event(serial++)},
+                                   [&done, i](std::vector<EventResult>) { done[i].set_value(); });
+    }
+    for (auto& promise : done) promise.get_future().wait();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(serial));
+}
+BENCHMARK(BM_EngineDurableConcurrentSingles)->Arg(64)->Arg(512)->UseRealTime();
+
+// Reserve then release, durable, one caller: the checkout guard's round trip.
+void BM_EngineReserveRelease(benchmark::State& state) {
+  TempStore store(/*sync=*/true);
+  std::vector<Event> stock;
+  for (int i = 0; i < 1000; ++i) {
+    Event e = make_event(static_cast<uint64_t>(i));
+    e.quantity = 1'000'000;
+    e.location = "W1";
+    stock.push_back(std::move(e));
+  }
+  apply_events_blocking(store.engine(), std::move(stock));
+  uint64_t n = 0;
+  for (auto _ : state) {
+    ReserveRequest request{
+        "SKU-" + std::to_string(n++ % 1000), "web", {"W1"}, 1, std::chrono::seconds{900}};
+    const ReserveResult held = reserve_blocking(store.engine(), std::move(request));
+    end_reservation_blocking(store.engine(), held.reservation.id, ReservationState::released);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineReserveRelease)->UseRealTime();
+
+}  // namespace
+}  // namespace stockd
+
+BENCHMARK_MAIN();
