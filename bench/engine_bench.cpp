@@ -131,8 +131,11 @@ void BM_EngineReserveRelease(benchmark::State& state) {
   apply_events_blocking(store.engine(), std::move(stock));
   uint64_t n = 0;
   for (auto _ : state) {
-    ReserveRequest request{
-        "SKU-" + std::to_string(n++ % 1000), "web", {"W1"}, 1, std::chrono::seconds{900}};
+    ReserveRequest request{"SKU-" + std::to_string(n++ % 1000),
+                           "web",
+                           {ReserveCandidate("W1")},
+                           1,
+                           std::chrono::seconds{900}};
     const ReserveResult held = reserve_blocking(store.engine(), std::move(request));
     end_reservation_blocking(store.engine(), held.reservation.id, ReservationState::released);
   }

@@ -216,6 +216,36 @@ std::string encode_idempotency_entry(const IdempotencyEntry& entry) {
   return out.take();
 }
 
+std::string encode_request_key_entry(const RequestKeyEntry& entry) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.raw(as_bytes(entry.fingerprint));
+  put_time(out, entry.created_at);
+  out.u8(static_cast<uint8_t>(entry.status));
+  out.i64(entry.available);
+  out.str(encode_reservation(entry.reservation));
+  return out.take();
+}
+
+std::optional<RequestKeyEntry> decode_request_key_entry(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  RequestKeyEntry entry;
+  const std::string_view hash = in.raw(entry.fingerprint.size());
+  if (hash.size() == entry.fingerprint.size()) {
+    std::memcpy(entry.fingerprint.data(), hash.data(), hash.size());
+  }
+  entry.created_at = get_time(in);
+  const uint8_t status = in.u8();
+  if (status > 13) return std::nullopt;
+  entry.status = static_cast<ReserveStatus>(status);
+  entry.available = in.i64();
+  const auto reservation = decode_reservation(in.str());
+  if (!reservation) return std::nullopt;
+  entry.reservation = *reservation;
+  return finish(in, std::move(entry));
+}
+
 std::optional<IdempotencyEntry> decode_idempotency_entry(std::string_view bytes) {
   ByteReader in(bytes);
   if (in.u8() != kFormat) return std::nullopt;

@@ -47,4 +47,17 @@ struct IdempotencyEntry {
 std::string encode_idempotency_entry(const IdempotencyEntry& entry);
 std::optional<IdempotencyEntry> decode_idempotency_entry(std::string_view bytes);
 
+// What is remembered of a reservation request under its Idempotency-Key: the request's
+// fingerprint and its outcome, so a replay returns the first response.
+struct RequestKeyEntry {
+  Sha256Digest fingerprint{};
+  Timestamp created_at{};
+  ReserveStatus status = ReserveStatus::ok;
+  int64_t available = 0;
+  Reservation reservation;  // as created (status ok)
+  friend bool operator==(const RequestKeyEntry&, const RequestKeyEntry&) = default;
+};
+std::string encode_request_key_entry(const RequestKeyEntry& entry);
+std::optional<RequestKeyEntry> decode_request_key_entry(std::string_view bytes);
+
 }  // namespace stockd

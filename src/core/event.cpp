@@ -111,6 +111,8 @@ std::string_view event_error_name(EventError error) {
       return "overloaded";
     case EventError::malformed:
       return "malformed";
+    case EventError::version_mismatch:
+      return "version_mismatch";
   }
   STOCKD_UNREACHABLE();
 }
@@ -155,6 +157,8 @@ std::string_view event_error_field(EventError error) {
     case EventError::overloaded:
     case EventError::malformed:
       return "";
+    case EventError::version_mismatch:
+      return "if_version";
   }
   STOCKD_UNREACHABLE();
 }

@@ -56,6 +56,9 @@ struct Event {
   std::string to_location;
   std::string from_status;
   std::string to_status;
+  // Compare-and-set (HTTP If-Match): apply only if the position's version is this.
+  // Not part of the payload: a retry without it is the same event.
+  std::optional<uint64_t> if_version;
   friend bool operator==(const Event&, const Event&) = default;
 };
 
@@ -95,6 +98,7 @@ enum class EventError : uint8_t {
   idempotency_in_flight = 23,  // same (source, id) being applied by another shard now
   overloaded = 24,             // the shard's queue was full; retry later
   malformed = 25,              // not an event object (wrong JSON types, invalid JSON line)
+  version_mismatch = 26,       // if_version differs from the position's version
 };
 std::string_view event_error_name(EventError error);
 // The JSON field an error is about ("" when it is about the whole event).

@@ -45,13 +45,18 @@ std::string_view reserve_status_name(ReserveStatus status) {
       return "unknown_channel";
     case ReserveStatus::reservation_exists:
       return "reservation_exists";
+    case ReserveStatus::idempotency_conflict:
+      return "idempotency_conflict";
+    case ReserveStatus::idempotency_in_flight:
+      return "idempotency_in_flight";
   }
   STOCKD_UNREACHABLE();
 }
 
-ReserveStatus decide_reserve(const Position& position, int64_t quantity) {
+ReserveStatus decide_reserve(const Position& position, int64_t quantity, int64_t sellable_units) {
   if (quantity < 1 || quantity > limits::quantity_max) return ReserveStatus::quantity_out_of_range;
   if (quantity > available(position)) return ReserveStatus::insufficient_stock;
+  if (quantity > sellable_units) return ReserveStatus::insufficient_stock;
   return ReserveStatus::ok;
 }
 

@@ -44,7 +44,9 @@ enum class ReserveStatus : uint8_t {
   invalid_order_id = 8,
   overloaded = 9,
   unknown_channel = 10,
-  reservation_exists = 11,  // a reservation with this id exists with another payload
+  reservation_exists = 11,     // a reservation with this id exists with another payload
+  idempotency_conflict = 12,   // the same request key with another request
+  idempotency_in_flight = 13,  // the same request key is being processed right now
 };
 std::string_view reserve_status_name(ReserveStatus status);
 
@@ -56,8 +58,9 @@ struct ReserveCommand {
   Duration ttl{};
 };
 
-// Whether `position` can hold `quantity` more units right now.
-ReserveStatus decide_reserve(const Position& position, int64_t quantity);
+// Whether `position` can hold `quantity` more units right now, given that a channel may
+// only promise `sellable_units` of it (available after buffers and protected units).
+ReserveStatus decide_reserve(const Position& position, int64_t quantity, int64_t sellable_units);
 
 // Places a hold decided by decide_reserve. Cannot fail.
 void apply_reserve(Position& position, const Reservation& reservation);

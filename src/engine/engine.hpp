@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "core/availability.hpp"
 #include "core/catalog.hpp"
 #include "core/event.hpp"
 #include "core/event_rules.hpp"
@@ -31,6 +32,7 @@ struct EngineOptions {
   size_t shards = 0;  // 0 = one per core
   RuleOptions rules;
   Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
+  Duration request_key_retention = std::chrono::seconds{24 * 3600};
   size_t queue_commands_max = 65'536;
   size_t batch_commands_max = 4'096;
   uint64_t random_seed = 0;  // 0 = from std::random_device; reservation ids only
@@ -55,19 +57,31 @@ struct StockView {
   std::vector<PositionView> positions;  // by location id
 };
 
+struct ReserveCandidate {
+  ReserveCandidate(std::string location_id, SellableRule sellable_rule = {})
+      : location(std::move(location_id)), rule(sellable_rule) {}
+  std::string location;
+  SellableRule rule;  // the channel's buffer and protected units at this location
+};
+
 struct ReserveRequest {
   std::string sku;
-  std::string channel;                 // recorded on the reservation; "" for a direct location hold
-  std::vector<std::string> locations;  // candidates, most preferred first
+  std::string channel;  // recorded on the reservation; "" for a direct location hold
+  std::vector<ReserveCandidate> candidates;  // most preferred first
   int64_t quantity = 0;
   Duration ttl = std::chrono::seconds{900};
+  // Idempotency-Key support: the outcome is stored under `request_key` in the same
+  // durable write; a repeat with the same fingerprint replays it.
+  std::string request_key;  // "" = none
+  Sha256Digest request_fingerprint{};
 };
 
 struct ReserveResult {
   ReserveStatus status = ReserveStatus::ok;
   Reservation reservation;  // valid when status is ok, or found but not active
-  int64_t available = 0;    // with insufficient_stock: the most any candidate had
+  int64_t available = 0;    // with insufficient_stock: the most any candidate could sell
   uint64_t version = 0;     // the position's version after the change
+  bool replayed = false;    // the stored outcome of an earlier request with the same key
 };
 
 struct EngineStats {

@@ -209,6 +209,11 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     }
   }
 
+  if (event.if_version) {
+    const Position* current = find(event.sku, event.location);
+    const uint64_t version = current != nullptr ? current->version : 0;
+    if (version != *event.if_version) return reject(EventError::version_mismatch, "if_version");
+  }
   PositionSlot& here = slot(event.sku, event.location);
   PositionSlot* there =
       event.type == EventType::transfer_out ? &slot(event.sku, event.to_location) : nullptr;
@@ -285,12 +290,12 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
     result.status = ReserveStatus::quantity_out_of_range;
   } else if (ttl_seconds < 1 || ttl_seconds > limits::reservation_ttl_seconds_max) {
     result.status = ReserveStatus::ttl_out_of_range;
-  } else if (request.locations.empty() ||
-             request.locations.size() > limits::reservation_candidates_max) {
+  } else if (request.candidates.empty() ||
+             request.candidates.size() > limits::reservation_candidates_max) {
     result.status = ReserveStatus::unknown_location;
   } else {
-    for (const std::string& location : request.locations) {
-      if (catalog.find_location(location) == nullptr) {
+    for (const ReserveCandidate& candidate : request.candidates) {
+      if (catalog.find_location(candidate.location) == nullptr) {
         result.status = ReserveStatus::unknown_location;
         break;
       }
@@ -298,20 +303,57 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
   }
   if (result.status != ReserveStatus::ok) return answer();
 
+  // Idempotency-Key: this batch first, other shards' unwritten claims, then the store.
+  if (!request.request_key.empty()) {
+    const auto replay = [&](const RequestKeyEntry& entry) {
+      if (entry.fingerprint != request.request_fingerprint) {
+        result.status = ReserveStatus::idempotency_conflict;
+      } else {
+        result.status = entry.status;
+        result.available = entry.available;
+        result.reservation = entry.reservation;
+        result.replayed = true;
+      }
+      return answer();
+    };
+    if (const auto pending = pending_request_keys_.find(request.request_key);
+        pending != pending_request_keys_.end()) {
+      return replay(pending->second);
+    }
+    const std::string claim = "request\0" + request.request_key;
+    if (!engine_.inflight_->acquire(claim, index_)) {
+      result.status = ReserveStatus::idempotency_in_flight;
+      return answer();
+    }
+    held_keys_.push_back(claim);
+    if (const auto stored = engine_.store_.find_request_key(request.request_key)) {
+      if (stored->created_at + engine_.options_.request_key_retention > now) return replay(*stored);
+    }
+  }
+  const auto remember = [&] {
+    if (request.request_key.empty()) return;
+    RequestKeyEntry entry{request.request_fingerprint, now, result.status, result.available,
+                          result.reservation};
+    pending_request_keys_.insert_or_assign(request.request_key, entry);
+    write_set_.request_keys.push_back({request.request_key, std::move(entry)});
+  };
+
   const std::string* chosen = nullptr;
-  int64_t best_available = 0;
-  for (const std::string& location : request.locations) {
-    const Position* position = find(request.sku, location);
+  int64_t best_sellable = 0;
+  for (const ReserveCandidate& candidate : request.candidates) {
+    const Position* position = find(request.sku, candidate.location);
     const Position& current = position != nullptr ? *position : kEmptyPosition;
-    best_available = std::max(best_available, available(current));
-    if (decide_reserve(current, request.quantity) == ReserveStatus::ok) {
-      chosen = &location;
+    const int64_t sellable_units = sellable(current, candidate.rule);
+    best_sellable = std::max(best_sellable, sellable_units);
+    if (decide_reserve(current, request.quantity, sellable_units) == ReserveStatus::ok) {
+      chosen = &candidate.location;
       break;
     }
   }
   if (chosen == nullptr) {
     result.status = ReserveStatus::insufficient_stock;
-    result.available = best_available;
+    result.available = best_sellable;
+    remember();
     return answer();
   }
 
@@ -346,6 +388,7 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
   result.reservation = std::move(reservation);
   result.available = available(held.position);
   result.version = held.position.version;
+  remember();
   answer();
 }
 
@@ -493,6 +536,7 @@ void Shard::flush() {
   pending_keys_.clear();
   held_keys_.clear();
   ended_this_batch_.clear();
+  pending_request_keys_.clear();
   replies_.clear();
   ++batch_number_;
 }

@@ -148,6 +148,7 @@ class Shard {
   std::unordered_map<std::string, PendingKey> pending_keys_;
   std::vector<std::string> held_keys_;
   std::unordered_map<std::string, Reservation> ended_this_batch_;
+  std::unordered_map<std::string, RequestKeyEntry> pending_request_keys_;
   std::vector<std::function<void()>> replies_;
 };
 

@@ -37,20 +37,28 @@ struct IdempotencyWrite {
   IdempotencyEntry entry;
 };
 
+struct RequestKeyWrite {
+  std::string key;  // scoped by the caller (principal + Idempotency-Key)
+  RequestKeyEntry entry;
+};
+
 // Everything one shard batch changes; written all or nothing, durably.
 struct WriteSet {
   std::vector<LedgerRecord> ledger;
   std::vector<PositionWrite> positions;
   std::vector<IdempotencyWrite> idempotency;
   std::vector<Reservation> reservations;  // upserts by id
+  std::vector<RequestKeyWrite> request_keys;
   bool empty() const {
-    return ledger.empty() && positions.empty() && idempotency.empty() && reservations.empty();
+    return ledger.empty() && positions.empty() && idempotency.empty() && reservations.empty() &&
+           request_keys.empty();
   }
   void clear() {
     ledger.clear();
     positions.clear();
     idempotency.clear();
     reservations.clear();
+    request_keys.clear();
   }
 };
 
@@ -68,6 +76,7 @@ class Store {
   virtual std::optional<IdempotencyEntry> find_idempotency(std::string_view source,
                                                            std::string_view id) = 0;
   virtual std::optional<Reservation> find_reservation(std::string_view id) = 0;
+  virtual std::optional<RequestKeyEntry> find_request_key(std::string_view key) = 0;
   virtual ChainHead chain_head(uint32_t stream) = 0;
 
   // Start-up loading, in key order.
@@ -81,6 +90,14 @@ class Store {
   // Configuration: durable upsert or removal of one entry.
   virtual Status put_config(ConfigKind kind, std::string_view id, std::string_view bytes) = 0;
   virtual Status delete_config(ConfigKind kind, std::string_view id) = 0;
+
+  // Auxiliary records outside the domain (API tokens): durable put/delete, and a scan
+  // of the keys starting with `prefix`.
+  virtual Status put_aux(std::string_view key, std::string_view value) = 0;
+  virtual Status delete_aux(std::string_view key) = 0;
+  virtual Status for_each_aux(
+      std::string_view prefix,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
 
   // The ledger in (stream, sequence) order, as stored bytes; visit returns false to stop.
   virtual Status for_each_ledger_record(

@@ -28,10 +28,13 @@ enum Family : size_t {
   kReservations,
   kActiveHolds,
   kConfig,
+  kRequestKeys,
+  kAux,
   kFamilyCount,
 };
-constexpr const char* kFamilyNames[kFamilyCount] = {
-    "default", "ledger", "positions", "idempotency", "reservations", "active_holds", "config"};
+constexpr const char* kFamilyNames[kFamilyCount] = {"default",     "ledger",       "positions",
+                                                    "idempotency", "reservations", "active_holds",
+                                                    "config",      "request_keys", "aux"};
 
 std::string idempotency_key(std::string_view source, std::string_view id) {
   std::string key;
@@ -53,22 +56,38 @@ std::string config_key(ConfigKind kind, std::string_view id) {
   std::abort();
 }
 
-// Drops idempotency keys a day after their retention ended; until compaction reaches
-// them, the engine treats expired keys as absent anyway.
-class IdempotencyRetentionFilter final : public rocksdb::CompactionFilter {
+// Drops idempotency and request keys a day after their retention ended; until
+// compaction reaches them, the engine treats expired keys as absent anyway.
+class RetentionFilter final : public rocksdb::CompactionFilter {
  public:
-  explicit IdempotencyRetentionFilter(Duration retention) : retention_(retention) {}
+  using ReadTime = std::optional<Timestamp> (*)(std::string_view value);
+  RetentionFilter(Duration retention, ReadTime read_time, const char* name)
+      : retention_(retention), read_time_(read_time), name_(name) {}
   bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
               bool*) const override {
-    const auto entry = decode_idempotency_entry(std::string_view(value.data(), value.size()));
-    if (!entry) return false;  // never drop what we cannot read; verify reports it
-    return entry->received_at + retention_ + std::chrono::hours{24} < SystemClock{}.now();
+    const std::optional<Timestamp> at = read_time_(std::string_view(value.data(), value.size()));
+    if (!at) return false;  // never drop what we cannot read; verify reports it
+    return *at + retention_ + std::chrono::hours{24} < SystemClock{}.now();
   }
-  const char* Name() const override { return "stockd.IdempotencyRetentionFilter"; }
+  const char* Name() const override { return name_; }
 
  private:
   Duration retention_;
+  ReadTime read_time_;
+  const char* name_;
 };
+
+std::optional<Timestamp> idempotency_time(std::string_view value) {
+  const auto entry = decode_idempotency_entry(value);
+  if (!entry) return std::nullopt;
+  return entry->received_at;
+}
+
+std::optional<Timestamp> request_key_time(std::string_view value) {
+  const auto entry = decode_request_key_entry(value);
+  if (!entry) return std::nullopt;
+  return entry->created_at;
+}
 
 }  // namespace
 
@@ -89,7 +108,8 @@ std::string ledger_key(uint32_t stream, uint64_t sequence) {
 
 struct RocksStore::Impl {
   RocksStoreOptions options;
-  std::unique_ptr<IdempotencyRetentionFilter> retention_filter;
+  std::unique_ptr<RetentionFilter> idempotency_filter;
+  std::unique_ptr<RetentionFilter> request_key_filter;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::WriteOptions write_options;
@@ -156,8 +176,10 @@ RocksStore::~RocksStore() = default;
 std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, std::string* error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->retention_filter =
-      std::make_unique<IdempotencyRetentionFilter>(options.idempotency_retention);
+  impl->idempotency_filter = std::make_unique<RetentionFilter>(
+      options.idempotency_retention, &idempotency_time, "stockd.IdempotencyRetention");
+  impl->request_key_filter = std::make_unique<RetentionFilter>(
+      options.request_key_retention, &request_key_time, "stockd.RequestKeyRetention");
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = !options.read_only;
@@ -173,7 +195,8 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     table.whole_key_filtering = true;
     family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    if (i == kIdempotency) family_options.compaction_filter = impl->retention_filter.get();
+    if (i == kIdempotency) family_options.compaction_filter = impl->idempotency_filter.get();
+    if (i == kRequestKeys) family_options.compaction_filter = impl->request_key_filter.get();
     descriptors.emplace_back(kFamilyNames[i], family_options);
   }
 
@@ -245,6 +268,9 @@ Status RocksStore::write(const WriteSet& set) {
     batch.Put(impl_->family(kIdempotency), idempotency_key(write.source, write.id),
               encode_idempotency_entry(write.entry));
   }
+  for (const RequestKeyWrite& write : set.request_keys) {
+    batch.Put(impl_->family(kRequestKeys), write.key, encode_request_key_entry(write.entry));
+  }
   for (const Reservation& reservation : set.reservations) {
     batch.Put(impl_->family(kReservations), reservation.id, encode_reservation(reservation));
     if (reservation.state == ReservationState::active) {
@@ -288,6 +314,50 @@ std::optional<Reservation> RocksStore::find_reservation(std::string_view id) {
     std::abort();
   }
   return reservation;
+}
+
+std::optional<RequestKeyEntry> RocksStore::find_request_key(std::string_view key) {
+  std::string value;
+  const rocksdb::Status status =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kRequestKeys), key, &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) read_failed("request key", status);
+  auto entry = decode_request_key_entry(value);
+  if (!entry) {
+    std::fprintf(stderr, "stockd: corrupt request key entry\n");
+    std::abort();
+  }
+  return entry;
+}
+
+Status RocksStore::put_aux(std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync_writes;
+  const rocksdb::Status status =
+      impl_->db->Put(sync, impl_->family(kAux), key, rocksdb::Slice(value.data(), value.size()));
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+Status RocksStore::delete_aux(std::string_view key) {
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync_writes;
+  const rocksdb::Status status = impl_->db->Delete(sync, impl_->family(kAux), key);
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+Status RocksStore::for_each_aux(
+    std::string_view prefix, const std::function<void(std::string_view, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kAux)));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    visit(key, std::string_view(it->value().data(), it->value().size()));
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
 }
 
 ChainHead RocksStore::chain_head(uint32_t stream) {

@@ -15,6 +15,7 @@ namespace stockd {
 struct RocksStoreOptions {
   std::string data_dir = "./data";
   Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
+  Duration request_key_retention = std::chrono::seconds{24 * 3600};
   bool sync_writes = true;  // false only for benchmarks that say so
   bool read_only = false;   // for audit tools; opens without creating anything
 };
@@ -30,6 +31,12 @@ class RocksStore final : public Store {
   std::optional<IdempotencyEntry> find_idempotency(std::string_view source,
                                                    std::string_view id) override;
   std::optional<Reservation> find_reservation(std::string_view id) override;
+  std::optional<RequestKeyEntry> find_request_key(std::string_view key) override;
+  Status put_aux(std::string_view key, std::string_view value) override;
+  Status delete_aux(std::string_view key) override;
+  Status for_each_aux(
+      std::string_view prefix,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) override;
   ChainHead chain_head(uint32_t stream) override;
   Status for_each_position(const std::function<void(std::string_view sku, std::string_view location,
                                                     const Position& position)>& visit) override;

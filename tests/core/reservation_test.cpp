@@ -23,16 +23,23 @@ TEST(Reserve, RefusesMoreThanAvailable) {
   p.on_hand = 10;
   p.allocated = 3;
   p.reserved = 2;
-  EXPECT_EQ(decide_reserve(p, 5), ReserveStatus::ok);
-  EXPECT_EQ(decide_reserve(p, 6), ReserveStatus::insufficient_stock);
-  EXPECT_EQ(decide_reserve(p, 0), ReserveStatus::quantity_out_of_range);
-  EXPECT_EQ(decide_reserve(p, 1'000'000'001), ReserveStatus::quantity_out_of_range);
+  EXPECT_EQ(decide_reserve(p, 5, 5), ReserveStatus::ok);
+  EXPECT_EQ(decide_reserve(p, 6, 6), ReserveStatus::insufficient_stock);
+  EXPECT_EQ(decide_reserve(p, 0, 5), ReserveStatus::quantity_out_of_range);
+  EXPECT_EQ(decide_reserve(p, 1'000'000'001, 5), ReserveStatus::quantity_out_of_range);
+}
+
+TEST(Reserve, RefusesWhatTheChannelMayNotSell) {
+  Position p;
+  p.on_hand = 10;
+  EXPECT_EQ(decide_reserve(p, 8, 8), ReserveStatus::ok);
+  EXPECT_EQ(decide_reserve(p, 9, 8), ReserveStatus::insufficient_stock);
 }
 
 TEST(Reserve, RefusesAgainstNegativeOnHand) {
   Position p;
   p.on_hand = -2;
-  EXPECT_EQ(decide_reserve(p, 1), ReserveStatus::insufficient_stock);
+  EXPECT_EQ(decide_reserve(p, 1, 0), ReserveStatus::insufficient_stock);
 }
 
 TEST(Reserve, HoldLowersAvailableAndBumpsVersion) {

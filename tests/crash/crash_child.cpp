@@ -74,8 +74,11 @@ int main(int argc, char** argv) {
           if (result.status == EventStatus::applied) say("E wms " + result.id);
         }
         if (n % 3 == 0) {
-          ReserveRequest request{
-              "SKU-" + std::to_string(n % 50), "web", {"W1", "W2"}, 1, std::chrono::seconds{3600}};
+          ReserveRequest request{"SKU-" + std::to_string(n % 50),
+                                 "web",
+                                 {ReserveCandidate("W1"), ReserveCandidate("W2")},
+                                 1,
+                                 std::chrono::seconds{3600}};
           const ReserveResult held = reserve_blocking(*engine, request);
           if (held.status == ReserveStatus::ok) {
             say("R " + held.reservation.id + " " + held.reservation.sku + " 1");

@@ -82,7 +82,7 @@ class EngineFixture : public ::testing::Test {
     ReserveRequest request;
     request.sku = sku;
     request.channel = "web";
-    request.locations = std::move(locations);
+    for (std::string& location : locations) request.candidates.emplace_back(std::move(location));
     request.quantity = quantity;
     request.ttl = ttl;
     return reserve_blocking(*engine_, std::move(request));

@@ -212,7 +212,7 @@ TEST_F(EngineTest, AFullQueueAnswersOverloadedAtOnce) {
   ASSERT_EQ(results.size(), 1u);  // answered synchronously
   EXPECT_EQ(results[0].error, EventError::overloaded);
   ReserveResult refused;
-  engine_->reserve(ReserveRequest{"A", "", {"W1"}, 1, std::chrono::seconds{60}},
+  engine_->reserve(ReserveRequest{"A", "", {ReserveCandidate("W1")}, 1, std::chrono::seconds{60}},
                    [&](ReserveResult r) { refused = r; });
   EXPECT_EQ(refused.status, ReserveStatus::overloaded);
   release.count_down();
@@ -245,6 +245,62 @@ TEST_F(EngineTest, EveryChangeIsInTheLedgerAndTheChainVerifies) {
   const AuditReport report = verify_ledger(*store_);
   EXPECT_TRUE(report.ok) << report.reason;
   EXPECT_EQ(report.records, 4u);
+}
+
+TEST_F(EngineTest, ARequestKeyReplaysItsFirstOutcomeEvenAfterRestart) {
+  apply(receipt("r-1", "A", 10));
+  ReserveRequest request{"A", "web", {ReserveCandidate("W1")}, 4, std::chrono::seconds{60}};
+  request.request_key = "token-1:cart-42";
+  request.request_fingerprint = sha256("POST /v1/reservations {qty:4}");
+  const ReserveResult first = reserve_blocking(*engine_, request);
+  ASSERT_EQ(first.status, ReserveStatus::ok);
+  EXPECT_FALSE(first.replayed);
+  reopen();
+  const ReserveResult replay = reserve_blocking(*engine_, request);
+  EXPECT_EQ(replay.status, ReserveStatus::ok);
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(replay.reservation, first.reservation);
+  EXPECT_EQ(position("A", "W1").reserved, 4);  // held once
+  request.request_fingerprint = sha256("POST /v1/reservations {qty:5}");
+  EXPECT_EQ(reserve_blocking(*engine_, request).status, ReserveStatus::idempotency_conflict);
+}
+
+TEST_F(EngineTest, ARefusalIsReplayedToo) {
+  ReserveRequest request{"A", "web", {ReserveCandidate("W1")}, 4, std::chrono::seconds{60}};
+  request.request_key = "k";
+  const ReserveResult refused = reserve_blocking(*engine_, request);
+  EXPECT_EQ(refused.status, ReserveStatus::insufficient_stock);
+  apply(receipt("r-1", "A", 10));
+  const ReserveResult replay = reserve_blocking(*engine_, request);
+  EXPECT_EQ(replay.status, ReserveStatus::insufficient_stock);
+  EXPECT_TRUE(replay.replayed);
+}
+
+TEST_F(EngineTest, TheChannelBufferAndProtectedUnitsAreNeverPromised) {
+  apply(receipt("r-1", "A", 10, "S1"));
+  const SellableRule rule{2, 0, 3};  // 2 units of buffer, 3 protected: 5 sellable
+  ReserveRequest request{"A", "web", {ReserveCandidate("S1", rule)}, 6, std::chrono::seconds{60}};
+  const ReserveResult refused = reserve_blocking(*engine_, request);
+  EXPECT_EQ(refused.status, ReserveStatus::insufficient_stock);
+  EXPECT_EQ(refused.available, 5);
+  request.quantity = 5;
+  EXPECT_EQ(reserve_blocking(*engine_, request).status, ReserveStatus::ok);
+}
+
+TEST_F(EngineTest, IfVersionIsCompareAndSet) {
+  apply(receipt("r-1", "A", 10));
+  Event count = event(EventType::count, 7);
+  count.sku = "A";
+  count.occurred_at = clock_.now();
+  count.if_version = 3;
+  const EventResult stale = apply(count);
+  EXPECT_EQ(stale.error, EventError::version_mismatch);
+  EXPECT_EQ(position("A", "W1").on_hand, 10);
+  count.if_version = 1;
+  const EventResult applied = apply(count);
+  EXPECT_EQ(applied.status, EventStatus::applied);
+  EXPECT_EQ(applied.version, 2u);
+  EXPECT_EQ(apply(count).status, EventStatus::duplicate);  // a retry is not a mismatch
 }
 
 TEST_F(EngineTest, StatsCountOutcomes) {
