@@ -12,8 +12,9 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build build/release -j $(JOBS)
 
+# The server on 127.0.0.1:8080 with the demo retailer and a gentle live stream.
 run: build
-	./build/release/src/stockd demo --data-dir $(DATA_DIR) --live-seconds 10
+	./build/release/src/stockd serve --data-dir $(DATA_DIR) --listen 127.0.0.1:8080 --demo --demo-events-per-second 8
 
 # Every test, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test: deps

@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "api/auth.hpp"
 #include "app/config_file.hpp"
 #include "app/demo.hpp"
+#include "app/serve.hpp"
 #include "codec/json.hpp"
 #include "engine/audit.hpp"
 #include "engine/blocking.hpp"
@@ -208,6 +210,66 @@ int run_demo(const std::string& data_dir, bool live_seconds_flag, int live_secon
   return 0;
 }
 
+int run_token(const std::string& data_dir, const std::string& action, const std::string& name,
+              const std::string& scopes_text_value, const std::string& expires_in,
+              const std::string& id) {
+  RocksStoreOptions options;
+  options.data_dir = data_dir;
+  std::string error;
+  auto store = RocksStore::open(options, &error);
+  if (!store) {
+    std::fprintf(stderr, "stockd: %s\n", error.c_str());
+    return 2;
+  }
+  SystemClock clock;
+  TokenStore tokens(*store, clock);
+  if (Status status = tokens.load(); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+    return 2;
+  }
+  if (action == "create") {
+    const std::optional<uint32_t> scopes = parse_scopes(scopes_text_value);
+    if (!scopes) {
+      std::fprintf(stderr,
+                   "stockd: --scopes must list stock:read, events:write, reservations:write, "
+                   "orders:write or admin, comma-separated\n");
+      return 2;
+    }
+    std::optional<Duration> lifetime;
+    if (!expires_in.empty()) {
+      lifetime = parse_duration(expires_in);
+      if (!lifetime || lifetime->count() <= 0) {
+        std::fprintf(stderr, "stockd: --expires-in takes a duration such as 90d, 12h or 30m\n");
+        return 2;
+      }
+    }
+    TokenInfo info;
+    const std::string token = tokens.create(name, *scopes, lifetime, &info);
+    std::printf("%s\n", token.c_str());
+    std::fprintf(stderr, "stockd: token %s (%s) created with scopes %s%s; it is shown only once\n",
+                 info.id.c_str(), info.name.c_str(), scopes_text(info.scopes).c_str(),
+                 lifetime ? (", expires " + format_rfc3339(info.expires_at)).c_str() : "");
+    return 0;
+  }
+  if (action == "list") {
+    for (const TokenInfo& info : tokens.list()) {
+      std::printf("%s  %-20s  %-50s  created %s  %s%s\n", info.id.c_str(), info.name.c_str(),
+                  scopes_text(info.scopes).c_str(), format_rfc3339(info.created_at).c_str(),
+                  micros_of(info.expires_at)
+                      ? ("expires " + format_rfc3339(info.expires_at)).c_str()
+                      : "never expires",
+                  info.revoked ? "  REVOKED" : "");
+    }
+    return 0;
+  }
+  if (Status status = tokens.revoke(id); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::printf("revoked %s\n", id.c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace stockd
 
@@ -246,6 +308,55 @@ int main(int argc, char** argv) {
   demo->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
   demo->add_option("--live-seconds", live_seconds, "Seconds of live events to add");
 
+  ServeOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP API until SIGINT/SIGTERM");
+  serve->add_option("--data-dir", serve_options.data_dir, "Store directory")->capture_default_str();
+  serve->add_option("--config", serve_options.config_path, "TOML configuration to declare first");
+  serve->add_option("--listen", serve_options.listen, "ADDRESS:PORT (port 0 = any free port)")
+      ->capture_default_str();
+  serve->add_option("--shards", serve_options.shards, "Shard count (default: one per core)");
+  serve->add_option("--io-threads", serve_options.io_threads, "HTTP I/O threads")
+      ->capture_default_str();
+  serve
+      ->add_option("--rate-limit-per-second", serve_options.rate_limit_per_second,
+                   "Requests per second per token (0 = unlimited)")
+      ->capture_default_str();
+  serve
+      ->add_option("--rate-limit-burst", serve_options.rate_limit_burst,
+                   "Token bucket size per token")
+      ->capture_default_str();
+  serve
+      ->add_option("--body-bytes-max", serve_options.body_bytes_max,
+                   "Largest request body (413 above)")
+      ->capture_default_str();
+  serve
+      ->add_option("--read-timeout-seconds", serve_options.read_timeout_seconds,
+                   "Time a client has to send one whole request")
+      ->capture_default_str();
+  serve->add_flag("--demo", serve_options.demo, "Load the demo retailer if the store is empty");
+  serve->add_option("--demo-events-per-second", serve_options.demo_events_per_second,
+                    "A live stream of demo facts");
+
+  std::string token_name = "unnamed";
+  std::string token_scopes;
+  std::string token_expires_in;
+  std::string token_id;
+  CLI::App* token = app.add_subcommand("token", "API tokens (the server must not be running)");
+  token->require_subcommand(1);
+  CLI::App* token_create = token->add_subcommand("create", "Create a token; prints it once");
+  token_create->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  token_create->add_option("--name", token_name, "Who or what uses it")->required();
+  token_create
+      ->add_option("--scopes", token_scopes,
+                   "stock:read,events:write,reservations:write,orders:write,admin")
+      ->required();
+  token_create->add_option("--expires-in", token_expires_in, "Lifetime, e.g. 90d");
+  CLI::App* token_list = token->add_subcommand("list", "List tokens (never their secrets)");
+  token_list->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  CLI::App* token_revoke = token->add_subcommand("revoke", "Revoke a token by id");
+  token_revoke->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  token_revoke->add_option("id", token_id, "Token id")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*version) {
@@ -256,5 +367,10 @@ int main(int argc, char** argv) {
   if (*stock) return run_stock(data_dir, sku);
   if (*verify) return run_audit_verify(data_dir);
   if (*demo) return run_demo(data_dir, false, live_seconds);
+  if (*serve) return run_serve(serve_options);
+  if (*token_create)
+    return run_token(data_dir, "create", token_name, token_scopes, token_expires_in, "");
+  if (*token_list) return run_token(data_dir, "list", "", "", "", "");
+  if (*token_revoke) return run_token(data_dir, "revoke", "", "", "", token_id);
   return 2;
 }

@@ -60,6 +60,10 @@ std::string_view config_error_name(ConfigError error) {
       return "duplicate_location";
     case ConfigError::text_too_long:
       return "text_too_long";
+    case ConfigError::location_in_use:
+      return "location_in_use";
+    case ConfigError::not_found:
+      return "not_found";
   }
   STOCKD_UNREACHABLE();
 }

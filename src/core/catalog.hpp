@@ -64,6 +64,8 @@ enum class ConfigError : uint8_t {
   unknown_location = 6,
   duplicate_location = 7,
   text_too_long = 8,
+  location_in_use = 9,  // a channel's pool names it
+  not_found = 10,
 };
 std::string_view config_error_name(ConfigError error);
 

@@ -222,6 +222,7 @@ void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
     shard.stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
     StockView view;
     view.sku = std::move(sku);
+    view.overloaded = true;
     std::get<GetStockCommand>(item).done(std::move(view));
   }
 }
@@ -252,6 +253,36 @@ ConfigCheck Engine::put_config(Entry entry) {
   next->put(std::move(entry));
   catalog_.store(std::move(next));
   return check;
+}
+
+ConfigCheck Engine::remove_config(ConfigKind kind, std::string_view id) {
+  std::lock_guard lock(config_mutex_);
+  const std::shared_ptr<const Catalog> current = catalog_.load();
+  auto next = std::make_shared<Catalog>(*current);
+  bool removed = false;
+  switch (kind) {
+    case ConfigKind::location:
+      for (const auto& [channel_id, channel] : current->channels()) {
+        for (const ChannelLocation& member : channel.locations) {
+          if (member.id == id) return {ConfigError::location_in_use, "id"};
+        }
+      }
+      removed = next->remove_location(id);
+      break;
+    case ConfigKind::source:
+      removed = next->remove_source(id);
+      break;
+    case ConfigKind::channel:
+      removed = next->remove_channel(id);
+      break;
+  }
+  if (!removed) return {ConfigError::not_found, "id"};
+  if (Status status = store_.delete_config(kind, id); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: configuration write failed: %s\n", status.message().c_str());
+    std::abort();
+  }
+  catalog_.store(std::move(next));
+  return {};
 }
 
 ConfigCheck Engine::put_location(Location location) { return put_config(std::move(location)); }

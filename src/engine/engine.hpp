@@ -55,6 +55,7 @@ struct PositionView {
 struct StockView {
   std::string sku;
   std::vector<PositionView> positions;  // by location id
+  bool overloaded = false;              // the shard's queue was full: nothing was read
 };
 
 struct ReserveCandidate {
@@ -130,6 +131,9 @@ class Engine {
   ConfigCheck put_location(Location location);
   ConfigCheck put_source(Source source);
   ConfigCheck put_channel(Channel channel);
+  // Removes an entry; a location that a channel's pool names is refused (location_in_use).
+  // Positions at a removed location stay in the ledger; new events naming it are refused.
+  ConfigCheck remove_config(ConfigKind kind, std::string_view id);
   std::shared_ptr<const Catalog> catalog() const { return catalog_.load(); }
 
   EngineStats stats() const;

@@ -1,0 +1,198 @@
+#include "api/api.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include "api/handlers.hpp"
+#include "api/problem.hpp"
+
+namespace stockd {
+namespace {
+
+using RouteHandler = void (*)(ApiContext&, Call);
+
+struct Route {
+  std::string_view method;
+  std::string_view path;  // segments; "{}" matches one segment
+  uint32_t scope;         // 0 = no authentication
+  RouteHandler handler;
+};
+
+void healthz(ApiContext&, Call call) {
+  call.respond(json_response(200, boost::json::object{{"status", "ok"}}));
+}
+
+void readyz(ApiContext& api, Call call) {
+  const EngineStats stats = api.engine.stats();
+  const size_t capacity = api.engine.shard_count() * 65'536;
+  if (api.draining) {
+    HttpResponse response = problem(503, "not-ready", "Not ready", "the server is shutting down");
+    response.set_header("Retry-After", "1");
+    return call.respond(std::move(response));
+  }
+  if (stats.queue_depth * 10 > capacity * 9) {
+    HttpResponse response =
+        problem(503, "not-ready", "Not ready", "engine queues are more than 90% full");
+    response.set_header("Retry-After", "1");
+    return call.respond(std::move(response));
+  }
+  call.respond(json_response(
+      200, boost::json::object{{"status", "ready"}, {"queue_depth", stats.queue_depth}}));
+}
+
+constexpr Route kRoutes[] = {
+    {"GET", "/healthz", 0, healthz},
+    {"GET", "/readyz", 0, readyz},
+    {"POST", "/v1/events", scope_events_write, post_events},
+    {"GET", "/v1/stock/{}", scope_stock_read, get_stock},
+    {"GET", "/v1/availability/{}", scope_stock_read, get_availability},
+    {"POST", "/v1/availability/query", scope_stock_read, post_availability_query},
+    {"POST", "/v1/reservations", scope_reservations_write, post_reservation},
+    {"GET", "/v1/reservations/{}", scope_stock_read, get_reservation},
+    {"POST", "/v1/reservations/{}/commit", scope_reservations_write, commit_reservation},
+    {"DELETE", "/v1/reservations/{}", scope_reservations_write, release_reservation},
+    {"GET", "/v1/locations", scope_stock_read, list_locations},
+    {"PUT", "/v1/locations/{}", scope_admin, put_location},
+    {"GET", "/v1/locations/{}", scope_stock_read, get_location},
+    {"DELETE", "/v1/locations/{}", scope_admin, delete_location},
+    {"GET", "/v1/channels", scope_stock_read, list_channels},
+    {"PUT", "/v1/channels/{}", scope_admin, put_channel},
+    {"GET", "/v1/channels/{}", scope_stock_read, get_channel},
+    {"DELETE", "/v1/channels/{}", scope_admin, delete_channel},
+    {"GET", "/v1/sources", scope_stock_read, list_sources},
+    {"PUT", "/v1/sources/{}", scope_admin, put_source},
+    {"GET", "/v1/sources/{}", scope_stock_read, get_source},
+    {"DELETE", "/v1/sources/{}", scope_admin, delete_source},
+};
+
+// Matches `segments` against a route path; fills `params` with the wildcards.
+bool matches(std::string_view path, const std::vector<std::string>& segments,
+             std::vector<std::string>& params) {
+  params.clear();
+  path.remove_prefix(1);
+  size_t index = 0;
+  while (true) {
+    const size_t slash = path.find('/');
+    const std::string_view pattern = path.substr(0, slash);
+    if (index >= segments.size()) return false;
+    if (pattern == "{}") {
+      if (segments[index].empty()) return false;
+      params.push_back(segments[index]);
+    } else if (pattern != segments[index]) {
+      return false;
+    }
+    ++index;
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return index == segments.size();
+}
+
+std::string scope_label(uint32_t scope) { return scopes_text(scope); }
+
+}  // namespace
+
+bool InflightRequests::try_begin(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  return keys_.insert(key).second;
+}
+
+void InflightRequests::end(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  keys_.erase(key);
+}
+
+Api::Api(Engine& engine, TokenStore& tokens, const Clock& clock, ApiOptions options)
+    : context_(new ApiContext{engine, tokens, clock, options, {}, {}}),
+      limiter_(clock, options.rate_per_second, options.rate_burst) {}
+
+Api::~Api() = default;
+
+void Api::handle(HttpRequest request, Respond respond) {
+  const auto parsed = boost::urls::parse_origin_form(request.target);
+  if (!parsed) {
+    return respond(
+        problem(400, "bad-request", "Bad request", "the request target is not a valid path"));
+  }
+  const boost::urls::url_view url = *parsed;
+  std::vector<std::string> segments;
+  for (const auto& segment : url.segments()) segments.push_back(segment);
+  if (!segments.empty() && segments.back().empty()) segments.pop_back();  // trailing slash
+
+  const Route* found = nullptr;
+  std::vector<std::string> params;
+  std::string allowed;
+  for (const Route& route : kRoutes) {
+    if (!matches(route.path, segments, params)) continue;
+    if (route.method == request.method) {
+      found = &route;
+      break;
+    }
+    if (!allowed.empty()) allowed += ", ";
+    allowed += route.method;
+  }
+  if (found == nullptr) {
+    if (!allowed.empty()) {
+      HttpResponse response = problem(405, "method-not-allowed", "Method not allowed",
+                                      request.method + " is not allowed here; use " + allowed);
+      response.set_header("Allow", allowed);
+      return respond(std::move(response));
+    }
+    return respond(
+        problem(404, "not-found", "Not found", "no route for " + std::string(url.path())));
+  }
+  // Re-match to recover this route's params (the loop may have moved on).
+  matches(found->path, segments, params);
+
+  Call call;
+  call.params = std::move(params);
+  for (const auto& param : url.params()) call.query.emplace_back(param.key, param.value);
+
+  if (found->scope != 0) {
+    const std::string_view authorization = request.header("authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    std::optional<Principal> principal;
+    if (authorization.size() > kBearer.size() &&
+        authorization.substr(0, kBearer.size()) == kBearer) {
+      principal = context_->tokens.authenticate(authorization.substr(kBearer.size()));
+    }
+    if (!principal) {
+      HttpResponse response = problem(401, "unauthorized", "Unauthorized",
+                                      "send a valid token as 'Authorization: Bearer <token>'");
+      response.set_header("WWW-Authenticate", "Bearer realm=\"stockd\"");
+      return respond(std::move(response));
+    }
+    if (!principal->has(static_cast<Scope>(found->scope))) {
+      boost::json::object extra;
+      extra["required_scope"] = scope_label(found->scope);
+      return respond(problem(403, "forbidden", "Forbidden",
+                             "this token lacks the scope " + scope_label(found->scope),
+                             std::move(extra)));
+    }
+    const RateDecision rate = limiter_.take(principal->token_id);
+    const auto add_rate_headers = [rate](HttpResponse& response) {
+      response.set_header("RateLimit-Limit", std::to_string(rate.limit));
+      response.set_header("RateLimit-Remaining", std::to_string(rate.remaining));
+      response.set_header("RateLimit-Reset", std::to_string(rate.reset_seconds));
+    };
+    if (!rate.allowed) {
+      HttpResponse response = problem(429, "rate-limited", "Too many requests",
+                                      "this token's rate limit is spent; retry after " +
+                                          std::to_string(rate.retry_after_seconds) + " s");
+      response.set_header("Retry-After", std::to_string(rate.retry_after_seconds));
+      add_rate_headers(response);
+      return respond(std::move(response));
+    }
+    call.principal = std::move(*principal);
+    respond = [respond = std::move(respond), add_rate_headers](HttpResponse response) {
+      add_rate_headers(response);
+      respond(std::move(response));
+    };
+  }
+  call.request = std::move(request);
+  call.respond = std::move(respond);
+  found->handler(*context_, std::move(call));
+}
+
+}  // namespace stockd

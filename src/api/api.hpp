@@ -1,0 +1,59 @@
+// The HTTP API v1 (DESIGN §4): routing, authentication, scopes, rate limiting and
+// problem+json errors in front of the engine. Knows nothing of sockets: the server
+// hands it HttpRequests. Thread-safety: handle() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "api/auth.hpp"
+#include "api/http_types.hpp"
+#include "api/rate_limiter.hpp"
+#include "engine/engine.hpp"
+
+namespace stockd {
+
+struct ApiOptions {
+  double rate_per_second = 2000;  // per token; 0 = no limit
+  double rate_burst = 4000;
+  size_t batch_events_max = 10'000;
+  size_t query_skus_max = 1'000;
+};
+
+// Idempotency-Keys whose first request is still being processed (for 409 on a retry).
+class InflightRequests {
+ public:
+  bool try_begin(const std::string& key);
+  void end(const std::string& key);
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> keys_;
+};
+
+struct ApiContext {
+  Engine& engine;
+  TokenStore& tokens;
+  const Clock& clock;
+  ApiOptions options;
+  InflightRequests inflight;
+  std::atomic<bool> draining{false};
+};
+
+class Api final : public HttpHandler {
+ public:
+  Api(Engine& engine, TokenStore& tokens, const Clock& clock, ApiOptions options);
+  ~Api() override;
+  void handle(HttpRequest request, Respond respond) override;
+  // Readiness goes false: load balancers stop sending; requests still get answered.
+  void set_draining() { context_->draining = true; }
+
+ private:
+  std::unique_ptr<ApiContext> context_;
+  RateLimiter limiter_;
+};
+
+}  // namespace stockd

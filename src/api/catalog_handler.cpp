@@ -1,0 +1,195 @@
+// Configuration routes: PUT/GET/DELETE /v1/{locations,channels,sources}/{id} and the lists.
+#include <boost/json.hpp>
+
+#include "api/handlers.hpp"
+#include "api/json_body.hpp"
+#include "api/problem.hpp"
+#include "core/ids.hpp"
+
+namespace json = boost::json;
+
+namespace stockd {
+namespace {
+
+json::object to_json(const Location& location) {
+  return json::object{{"id", location.id},
+                      {"type", location_type_name(location.type)},
+                      {"name", location.name},
+                      {"lat", location.lat},
+                      {"lon", location.lon},
+                      {"priority", location.priority},
+                      {"ship_cost_cents", location.ship_cost_cents},
+                      {"protected_min", location.protected_min},
+                      {"count_sla_hours", location.count_sla_hours}};
+}
+
+json::object to_json(const Source& source) {
+  return json::object{{"id", source.id}, {"priority", source.priority}};
+}
+
+json::object to_json(const Channel& channel) {
+  json::array pool;
+  for (const ChannelLocation& member : channel.locations) {
+    pool.push_back(json::object{{"id", member.id}, {"priority", member.priority}});
+  }
+  return json::object{{"id", channel.id},
+                      {"locations", std::move(pool)},
+                      {"buffer", json::object{{"units", channel.buffer_units},
+                                              {"percent", channel.buffer_percent}}},
+                      {"sync_latency_seconds", channel.sync_latency_seconds},
+                      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
+                      {"pickup", channel.pickup},
+                      {"backorder", channel.backorder}};
+}
+
+// Reads the body's fields into `out`; false with the reader's error on bad input.
+bool read(ObjectReader& reader, Location& out) {
+  std::string type = "warehouse";
+  if (!reader.only({"id", "type", "name", "lat", "lon", "priority", "ship_cost_cents",
+                    "protected_min", "count_sla_hours"}) ||
+      !reader.text("type", type) || !reader.text("name", out.name) ||
+      !reader.number("lat", out.lat) || !reader.number("lon", out.lon) ||
+      !reader.integer("priority", out.priority, -1'000'000, 1'000'000) ||
+      !reader.integer("ship_cost_cents", out.ship_cost_cents, 0, 1'000'000'000) ||
+      !reader.integer("protected_min", out.protected_min, 0, 1'000'000'000) ||
+      !reader.integer("count_sla_hours", out.count_sla_hours, 0, 24 * 366)) {
+    return false;
+  }
+  const auto parsed = location_type_from_name(type);
+  if (!parsed) return reader.fail("type", "type must be warehouse, store, dropship or virtual");
+  out.type = *parsed;
+  return true;
+}
+
+bool read(ObjectReader& reader, Source& out) {
+  return reader.only({"id", "priority"}) &&
+         reader.integer("priority", out.priority, -1'000'000, 1'000'000);
+}
+
+bool read(ObjectReader& reader, Channel& out) {
+  if (!reader.only({"id", "locations", "buffer", "sync_latency_seconds", "reservation_ttl_seconds",
+                    "pickup", "backorder"}) ||
+      !reader.integer("sync_latency_seconds", out.sync_latency_seconds, 0, 7 * 24 * 3600) ||
+      !reader.integer("reservation_ttl_seconds", out.reservation_ttl_seconds, 1, 7 * 24 * 3600) ||
+      !reader.boolean("pickup", out.pickup) || !reader.boolean("backorder", out.backorder)) {
+    return false;
+  }
+  if (const json::value* buffer = reader.find("buffer"); buffer != nullptr && !buffer->is_null()) {
+    if (!buffer->is_object()) return reader.fail("buffer", "buffer must be an object");
+    ObjectReader buffer_reader(buffer->as_object());
+    if (!buffer_reader.only({"units", "percent"}) ||
+        !buffer_reader.integer("units", out.buffer_units, 0, 1'000'000'000) ||
+        !buffer_reader.integer("percent", out.buffer_percent, 0, 100)) {
+      return reader.fail("buffer", "buffer takes units (>= 0) and percent (0-100)");
+    }
+  }
+  const json::value* locations = reader.find("locations");
+  if (locations == nullptr || !locations->is_array()) {
+    return reader.fail("locations", "locations must be an array of {id, priority}");
+  }
+  for (const json::value& member : locations->as_array()) {
+    if (!member.is_object()) return reader.fail("locations", "each location must be an object");
+    ObjectReader member_reader(member.as_object());
+    ChannelLocation entry;
+    if (!member_reader.only({"id", "priority"}) || !member_reader.text("id", entry.id, true, 128) ||
+        !member_reader.integer("priority", entry.priority, -1'000'000, 1'000'000)) {
+      return reader.fail("locations", "each location is {\"id\": string, \"priority\": integer}");
+    }
+    out.locations.push_back(std::move(entry));
+  }
+  return true;
+}
+
+HttpResponse config_refusal(const ConfigCheck& check) {
+  switch (check.error) {
+    case ConfigError::unknown_location:
+      return validation_problem(check.field, "the channel names a location that is not registered",
+                                "unknown-location", "Unknown location");
+    case ConfigError::location_in_use:
+      return problem(409, "location-in-use", "Location in use",
+                     "a channel's pool names this location; remove it from the channel first");
+    case ConfigError::not_found:
+      return problem(404, "not-found", "Not found", "no such entry");
+    default:
+      return validation_problem(
+          check.field, std::string(config_error_name(check.error)) + " (" + check.field + ")");
+  }
+}
+
+template <typename Entry>
+void put_entry(ApiContext& api, Call& call, ConfigCheck (Engine::*put)(Entry)) {
+  const std::string& id = call.params.at(0);
+  if (!is_valid_id(id)) {
+    return call.respond(validation_problem("id", "an id is 1-128 characters of [A-Za-z0-9._:-]"));
+  }
+  HttpResponse error;
+  const std::optional<json::value> body = parse_json_body(call.request.body, error);
+  if (!body) return call.respond(std::move(error));
+  const json::object* object = require_object(*body, error);
+  if (object == nullptr) return call.respond(std::move(error));
+  ObjectReader reader(*object);
+  Entry entry;
+  entry.id = id;
+  std::string body_id;
+  if (!read(reader, entry) || !reader.text("id", body_id)) return call.respond(reader.error());
+  if (!body_id.empty() && body_id != id) {
+    return call.respond(validation_problem("id", "the body's id differs from the path's"));
+  }
+  const ConfigCheck check = (api.engine.*put)(entry);
+  if (!check.ok()) return call.respond(config_refusal(check));
+  call.respond(json_response(200, to_json(entry)));
+}
+
+template <typename Entry>
+void get_entry(Call& call, const Entry* entry) {
+  if (entry == nullptr)
+    return call.respond(problem(404, "not-found", "Not found", "no such entry"));
+  call.respond(json_response(200, to_json(*entry)));
+}
+
+template <typename Map>
+void list_entries(Call& call, const Map& map, const char* name) {
+  json::array items;
+  for (const auto& [id, entry] : map) items.push_back(to_json(entry));
+  call.respond(json_response(200, json::object{{name, std::move(items)}}));
+}
+
+void delete_entry(ApiContext& api, Call& call, ConfigKind kind) {
+  const ConfigCheck check = api.engine.remove_config(kind, call.params.at(0));
+  if (!check.ok()) return call.respond(config_refusal(check));
+  HttpResponse response;
+  response.status = 204;
+  call.respond(std::move(response));
+}
+
+}  // namespace
+
+void put_location(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_location); }
+void put_source(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_source); }
+void put_channel(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_channel); }
+
+void get_location(ApiContext& api, Call call) {
+  get_entry(call, api.engine.catalog()->find_location(call.params.at(0)));
+}
+void get_source(ApiContext& api, Call call) {
+  get_entry(call, api.engine.catalog()->find_source(call.params.at(0)));
+}
+void get_channel(ApiContext& api, Call call) {
+  get_entry(call, api.engine.catalog()->find_channel(call.params.at(0)));
+}
+
+void delete_location(ApiContext& api, Call call) { delete_entry(api, call, ConfigKind::location); }
+void delete_source(ApiContext& api, Call call) { delete_entry(api, call, ConfigKind::source); }
+void delete_channel(ApiContext& api, Call call) { delete_entry(api, call, ConfigKind::channel); }
+
+void list_locations(ApiContext& api, Call call) {
+  list_entries(call, api.engine.catalog()->locations(), "locations");
+}
+void list_sources(ApiContext& api, Call call) {
+  list_entries(call, api.engine.catalog()->sources(), "sources");
+}
+void list_channels(ApiContext& api, Call call) {
+  list_entries(call, api.engine.catalog()->channels(), "channels");
+}
+
+}  // namespace stockd

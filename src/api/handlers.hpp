@@ -1,0 +1,50 @@
+// One function per route; each answers through call.respond exactly once. Declared here,
+// defined in one file per resource (events, stock, reservations, catalog).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/api.hpp"
+
+namespace stockd {
+
+struct Call {
+  HttpRequest request;
+  std::vector<std::string> params;                         // the path's {wildcards}, decoded
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  Principal principal;
+  Respond respond;
+
+  std::string_view query_value(std::string_view name) const {
+    for (const auto& [key, value] : query) {
+      if (key == name) return value;
+    }
+    return {};
+  }
+};
+
+void post_events(ApiContext& api, Call call);
+void get_stock(ApiContext& api, Call call);
+void get_availability(ApiContext& api, Call call);
+void post_availability_query(ApiContext& api, Call call);
+void post_reservation(ApiContext& api, Call call);
+void get_reservation(ApiContext& api, Call call);
+void commit_reservation(ApiContext& api, Call call);
+void release_reservation(ApiContext& api, Call call);
+void put_location(ApiContext& api, Call call);
+void get_location(ApiContext& api, Call call);
+void delete_location(ApiContext& api, Call call);
+void list_locations(ApiContext& api, Call call);
+void put_channel(ApiContext& api, Call call);
+void get_channel(ApiContext& api, Call call);
+void delete_channel(ApiContext& api, Call call);
+void list_channels(ApiContext& api, Call call);
+void put_source(ApiContext& api, Call call);
+void get_source(ApiContext& api, Call call);
+void delete_source(ApiContext& api, Call call);
+void list_sources(ApiContext& api, Call call);
+
+}  // namespace stockd

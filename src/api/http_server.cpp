@@ -1,0 +1,306 @@
+#include "api/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/assert.hpp"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace stockd {
+namespace {
+
+using WireResponse = http::response<http::string_body>;
+
+WireResponse to_wire(HttpResponse response, unsigned version, bool keep_alive) {
+  WireResponse wire{static_cast<http::status>(response.status), version};
+  wire.set(http::field::server, "stockd");
+  for (auto& [name, value] : response.headers) wire.set(name, value);
+  wire.body() = std::move(response.body);
+  wire.keep_alive(keep_alive);
+  wire.prepare_payload();
+  return wire;
+}
+
+WireResponse plain_problem(int status, const char* slug, const char* title, const char* detail) {
+  HttpResponse response;
+  response.status = status;
+  response.set_header("Content-Type", "application/problem+json");
+  response.body = std::string("{\"type\":\"/problems/") + slug + "\",\"title\":\"" + title +
+                  "\",\"status\":" + std::to_string(status) + ",\"detail\":\"" + detail + "\"}";
+  return to_wire(std::move(response), 11, false);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  HttpHandler& handler;
+  // Declared before `io`: destroying io destroys pending handlers, which may end the
+  // last Session, whose destructor takes this mutex.
+  std::mutex sessions_mutex;
+  std::condition_variable sessions_changed;
+  std::map<uint64_t, std::weak_ptr<class Session>> sessions;
+  uint64_t next_session_id = 0;
+  bool stopping = false;
+
+  net::io_context io;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+  Impl(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h) {}
+  void accept();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server, uint64_t id)
+      : stream_(std::move(socket)), server_(server), id_(id) {}
+
+  ~Session() {
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.sessions.erase(id_);
+    server_.sessions_changed.notify_all();
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+  // Closes the connection once everything it owes has been written.
+  void close_when_idle() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (self->in_flight_ == 0) self->close();
+    });
+  }
+
+ private:
+  void read() {
+    if (reading_ || closing_ || read_closed_) return;
+    if (in_flight_ >= server_.options.pipeline_requests_max) return;  // resumes after a write
+    reading_ = true;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options.header_bytes_max));
+    parser_->body_limit(server_.options.body_bytes_max);
+    stream_.expires_after(std::chrono::seconds(in_flight_ == 0 && requests_ > 0
+                                                   ? server_.options.idle_timeout_seconds
+                                                   : server_.options.read_timeout_seconds));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    reading_ = false;
+    if (ec) {
+      read_closed_ = true;
+      if (ec == http::error::body_limit) {
+        return fail_request(413, "payload-too-large", "Payload too large",
+                            "the body exceeds the server's limit");
+      }
+      if (ec == http::error::header_limit) {
+        return fail_request(431, "headers-too-large", "Request header fields too large",
+                            "the headers exceed the server's limit");
+      }
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+          ec == net::error::eof) {
+        if (in_flight_ == 0) close();
+        return;
+      }
+      return fail_request(400, "bad-request", "Bad request", "the request is not valid HTTP/1.1");
+    }
+    http::request<http::string_body> wire = parser_->release();
+    ++requests_;
+    const uint64_t sequence = next_read_++;
+    ++in_flight_;
+    const bool keep_alive = wire.keep_alive();
+    const unsigned version = wire.version();
+    HttpRequest request;
+    request.method = std::string(wire.method_string());
+    request.target = std::string(wire.target());
+    for (const auto& field : wire) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(wire.body());
+    if (!keep_alive) read_closed_ = true;
+    server_.handler.handle(std::move(request), [self = shared_from_this(), sequence, version,
+                                                keep_alive](HttpResponse response) {
+      auto wire_response =
+          std::make_shared<WireResponse>(to_wire(std::move(response), version, keep_alive));
+      net::post(self->stream_.get_executor(), [self, sequence, wire_response] {
+        self->ready_.emplace(sequence, std::move(*wire_response));
+        self->write();
+      });
+    });
+    read();  // pipelining: read the next request while this one is handled
+  }
+
+  // A request that cannot be parsed gets its answer after what is already owed.
+  void fail_request(int status, const char* slug, const char* title, const char* detail) {
+    const uint64_t sequence = next_read_++;
+    ++in_flight_;
+    ready_.emplace(sequence, plain_problem(status, slug, title, detail));
+    write();
+  }
+
+  void write() {
+    if (writing_) return;
+    const auto next = ready_.find(next_write_);
+    if (next == ready_.end()) return;
+    writing_ = true;
+    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    http::async_write(
+        stream_, next->second,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    const auto written = ready_.find(next_write_);
+    STOCKD_ASSERT(written != ready_.end());
+    const bool need_eof = written->second.need_eof();
+    ready_.erase(written);
+    ++next_write_;
+    --in_flight_;
+    if (ec || need_eof) {
+      read_closed_ = true;
+      if (in_flight_ == 0 || ec) return close();
+    }
+    if (closing_ && in_flight_ == 0) return close();
+    write();
+    read();
+    if (read_closed_ && in_flight_ == 0) close();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  const uint64_t id_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::map<uint64_t, WireResponse> ready_;  // answered, waiting for their turn
+  uint64_t next_read_ = 0;
+  uint64_t next_write_ = 0;
+  size_t in_flight_ = 0;  // read but not yet written
+  uint64_t requests_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool read_closed_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted) return;
+      return accept();
+    }
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard lock(sessions_mutex);
+      if (stopping) return;
+      if (sessions.size() < options.connections_max) {
+        const uint64_t id = next_session_id++;
+        session = std::make_shared<Session>(std::move(socket), *this, id);
+        sessions.emplace(id, session);
+      }
+    }
+    if (session) session->start();  // else the socket closes: too many connections
+    accept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
+
+HttpServer::~HttpServer() { shutdown(0); }
+
+Status HttpServer::start() {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(impl_->options.address, ec);
+  if (ec) return Status::error("invalid listen address '" + impl_->options.address + "'");
+  const tcp::endpoint endpoint{address, impl_->options.port};
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::error("cannot listen on " + impl_->options.address + ":" +
+                         std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  impl_->work.emplace(net::make_work_guard(impl_->io));
+  impl_->accept();
+  for (size_t i = 0; i < std::max<size_t>(1, impl_->options.io_threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
+  return Status::ok();
+}
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  const auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void HttpServer::wait_for_signal() {
+  net::io_context signals_io;
+  net::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([](beast::error_code, int) {});
+  signals_io.run();
+}
+
+void HttpServer::shutdown(int64_t drain_seconds) {
+  if (impl_->threads.empty()) return;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    impl_->stopping = true;
+  }
+  net::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (auto& [id, weak] : impl_->sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) session->close_when_idle();
+  live.clear();
+  {
+    std::unique_lock lock(impl_->sessions_mutex);
+    impl_->sessions_changed.wait_for(lock, std::chrono::seconds(drain_seconds),
+                                     [this] { return impl_->sessions.empty(); });
+  }
+  impl_->work.reset();
+  impl_->io.stop();
+  for (auto& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+}
+
+}  // namespace stockd

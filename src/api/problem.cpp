@@ -1,0 +1,37 @@
+#include "api/problem.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace stockd {
+
+HttpResponse problem(int status, std::string_view slug, std::string_view title, std::string detail,
+                     boost::json::object extra) {
+  boost::json::object body;
+  body["type"] = "/problems/" + std::string(slug);
+  body["title"] = title;
+  body["status"] = status;
+  body["detail"] = std::move(detail);
+  for (auto& [key, value] : extra) body[key] = std::move(value);
+  HttpResponse response;
+  response.status = status;
+  response.set_header("Content-Type", "application/problem+json");
+  response.body = boost::json::serialize(body);
+  return response;
+}
+
+HttpResponse validation_problem(std::string field, std::string detail, std::string_view slug,
+                                std::string_view title) {
+  boost::json::object extra;
+  extra["field"] = std::move(field);
+  return problem(422, slug, title, std::move(detail), std::move(extra));
+}
+
+HttpResponse json_response(int status, const boost::json::value& body) {
+  HttpResponse response;
+  response.status = status;
+  response.set_header("Content-Type", "application/json");
+  response.body = boost::json::serialize(body);
+  return response;
+}
+
+}  // namespace stockd

@@ -1,0 +1,153 @@
+#include "app/serve.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "api/api.hpp"
+#include "api/http_server.hpp"
+#include "app/config_file.hpp"
+#include "app/demo.hpp"
+#include "engine/blocking.hpp"
+#include "storage/rocks_store.hpp"
+
+namespace stockd {
+namespace {
+
+bool split_listen(const std::string& listen, std::string& address, uint16_t& port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  address = listen.substr(0, colon);
+  const std::string digits = listen.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return false;
+  int value = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value > 65535) return false;
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+void load_demo(Engine& engine, const Clock& clock) {
+  std::string error;
+  if (!declare_catalog(engine, demo_catalog(), &error)) {
+    std::fprintf(stderr, "stockd: demo catalog: %s\n", error.c_str());
+    return;
+  }
+  if (!get_stock_blocking(engine, demo_skus().front()).positions.empty()) return;
+  std::vector<Event> opening = demo_opening_events(clock.now());
+  const size_t count = opening.size();
+  apply_events_blocking(engine, std::move(opening));
+  std::printf("stockd: demo retailer loaded (%zu SKUs, 9 locations, %zu opening facts)\n",
+              demo_skus().size(), count);
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+  HttpServerOptions http;
+  if (!split_listen(options.listen, http.address, http.port)) {
+    std::fprintf(stderr, "stockd: --listen must be ADDRESS:PORT, got '%s'\n",
+                 options.listen.c_str());
+    return 2;
+  }
+  http.io_threads = options.io_threads;
+  http.body_bytes_max = options.body_bytes_max;
+  http.read_timeout_seconds = options.read_timeout_seconds;
+
+  FileConfig config;
+  std::string error;
+  if (!options.config_path.empty() && !load_config_file(options.config_path, config, &error)) {
+    std::fprintf(stderr, "stockd: %s\n", error.c_str());
+    return 2;
+  }
+  RocksStoreOptions store_options;
+  store_options.data_dir = options.data_dir;
+  store_options.idempotency_retention = std::chrono::seconds{config.idempotency_retention_seconds};
+  auto store = RocksStore::open(store_options, &error);
+  if (!store) {
+    std::fprintf(stderr, "stockd: %s\n", error.c_str());
+    return 2;
+  }
+  SystemClock clock;
+  EngineOptions engine_settings = engine_options(config);
+  if (options.shards != 0) engine_settings.shards = options.shards;
+  auto engine = Engine::open(*store, clock, engine_settings, &error);
+  if (!engine) {
+    std::fprintf(stderr, "stockd: %s\n", error.c_str());
+    return 2;
+  }
+  if (!declare_catalog(*engine, config, &error)) {
+    std::fprintf(stderr, "stockd: %s: %s\n", options.config_path.c_str(), error.c_str());
+    return 2;
+  }
+  TokenStore tokens(*store, clock);
+  if (Status status = tokens.load(); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+    return 2;
+  }
+  std::string demo_token;
+  if (const char* seeded = std::getenv("STOCKD_ADMIN_TOKEN"); seeded != nullptr && *seeded) {
+    tokens.seed_admin(seeded);
+  } else if (options.demo) {
+    // A fresh admin token for this demo run only, never stored.
+    demo_token =
+        "demo-" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+    tokens.seed_admin(demo_token);
+  }
+  if (options.demo) load_demo(*engine, clock);
+
+  ApiOptions api_options;
+  api_options.rate_per_second = options.rate_limit_per_second;
+  api_options.rate_burst = options.rate_limit_burst;
+  Api api(*engine, tokens, clock, api_options);
+  HttpServer server(http, api);
+  if (Status status = server.start(); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+    return 2;
+  }
+  std::printf("stockd: listening on http://%s:%u\n", http.address.c_str(), server.port());
+  std::printf("stockd: dashboard at http://%s:%u/\n", http.address.c_str(), server.port());
+  if (!demo_token.empty()) {
+    std::printf("stockd: demo admin token (this run only): %s\n", demo_token.c_str());
+    std::printf("stockd: try: curl -H 'Authorization: Bearer %s' http://%s:%u/v1/stock/%s\n",
+                demo_token.c_str(), http.address.c_str(), server.port(),
+                demo_skus().front().c_str());
+  }
+  std::fflush(stdout);
+
+  std::atomic<bool> live_running{options.demo_events_per_second > 0};
+  std::thread live;
+  if (live_running) {
+    live = std::thread([&] {
+      std::mt19937_64 random(std::random_device{}());
+      uint64_t serial = 0;
+      while (live_running) {
+        const size_t count =
+            static_cast<size_t>(std::max<int64_t>(1, options.demo_events_per_second / 4));
+        engine->submit_events(demo_live_events(random, clock.now(), serial, count),
+                              [](std::vector<EventResult>) {});
+        std::this_thread::sleep_for(std::chrono::milliseconds{250});
+      }
+    });
+  }
+
+  server.wait_for_signal();
+  std::printf("stockd: shutting down: no new connections, finishing what was acknowledged\n");
+  std::fflush(stdout);
+  api.set_draining();
+  live_running = false;
+  if (live.joinable()) live.join();
+  server.shutdown(10);
+  engine->stop();
+  engine.reset();
+  store.reset();
+  std::printf("stockd: stopped cleanly\n");
+  return 0;
+}
+
+}  // namespace stockd
