@@ -7,6 +7,7 @@ DATA_DIR ?= ./data
 
 deps:
 	@bash scripts/install-deps.sh
+	@bash scripts/install-node-deps.sh
 
 build: deps
 	@cmake --preset release >/dev/null
