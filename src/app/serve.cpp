@@ -111,7 +111,9 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   std::printf("stockd: listening on http://%s:%u\n", http.address.c_str(), server.port());
-  std::printf("stockd: dashboard at http://%s:%u/\n", http.address.c_str(), server.port());
+  std::printf(
+      "stockd: API described in docs/openapi.yaml (the dashboard at / comes with the "
+      "observability work)\n");
   if (!demo_token.empty()) {
     std::printf("stockd: demo admin token (this run only): %s\n", demo_token.c_str());
     std::printf("stockd: try: curl -H 'Authorization: Bearer %s' http://%s:%u/v1/stock/%s\n",

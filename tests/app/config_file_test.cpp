@@ -59,6 +59,7 @@ locations = [ { id = "W1", priority = 1 } ]
 }
 
 struct BadConfig {
+  const char* name;
   const char* text;
   const char* message;  // a part of the error
 };
@@ -78,16 +79,19 @@ TEST_P(ConfigFileRejects, WithAClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Files, ConfigFileRejects,
     ::testing::Values(
-        BadConfig{"[engine\n", ""},
-        BadConfig{"[engine]\nshards = 'two'\n", "engine.shards: must be a whole number"},
-        BadConfig{"[engine]\nshards = 1000\n", "engine.shards: must be between"},
-        BadConfig{"[engine]\nshard = 2\n", "engine.shard: unknown setting"},
-        BadConfig{"[server]\n", "server: unknown section"},
-        BadConfig{"[[locations]]\nname = 'x'\n", "locations[0].id: is required"},
-        BadConfig{"[[locations]]\nid = 'W1'\ntype = 'castle'\n", "locations[0].type: must be"},
-        BadConfig{"[[sources]]\nid = 'wms'\npriority = 1.5\n",
+        BadConfig{"syntax", "[engine\n", ""},
+        BadConfig{"shards_type", "[engine]\nshards = 'two'\n",
+                  "engine.shards: must be a whole number"},
+        BadConfig{"shards_range", "[engine]\nshards = 1000\n", "engine.shards: must be between"},
+        BadConfig{"unknown_engine_key", "[engine]\nshard = 2\n", "engine.shard: unknown setting"},
+        BadConfig{"unknown_section", "[server]\n", "server: unknown section"},
+        BadConfig{"location_without_id", "[[locations]]\nname = 'x'\n",
+                  "locations[0].id: is required"},
+        BadConfig{"location_type", "[[locations]]\nid = 'W1'\ntype = 'castle'\n",
+                  "locations[0].type: must be"},
+        BadConfig{"source_priority_type", "[[sources]]\nid = 'wms'\npriority = 1.5\n",
                   "sources[0].priority: must be a whole number"},
-        BadConfig{"[[channels]]\nid = 'web'\nbuffer_percent = 200\n",
+        BadConfig{"channel_buffer_percent", "[[channels]]\nid = 'web'\nbuffer_percent = 200\n",
                   "channels[0].buffer_percent"}));
 
 TEST(ConfigFile, AMissingFileIsAnError) {

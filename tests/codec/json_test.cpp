@@ -61,7 +61,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{R"({"id":"a","type":"sale","occurred_at":"2026-11-27T10:00:00Z"})",
                  EventError::quantity_out_of_range, "quantity"},
         BadInput{R"({"id":"a","type":"sale","quantity":1})", EventError::missing_occurred_at,
-                 "occurred_at"}));
+                 "occurred_at"}),
+    [](const ::testing::TestParamInfo<BadInput>& info) {
+      return "case_" + std::to_string(info.index);
+    });
 
 TEST(ParseEvent, KeepsTheIdOfARejectedEvent) {
   EXPECT_EQ(parse(R"({"id":"keep-me","type":"nope"})").event.id, "keep-me");
