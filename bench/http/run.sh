@@ -29,7 +29,9 @@ for i in $(seq 0 999); do
   [ "$i" -lt 999 ] && seed+=','
 done
 seed+=']}'
-curl -sf -X POST "$url/v1/events" -H "$auth" -H 'Content-Type: application/json' -d "$seed" >/dev/null
+printf '%s' "$seed" >"$data/seed.json"
+curl -sf -X POST "$url/v1/events" -H "$auth" -H 'Content-Type: application/json' \
+  --data-binary @"$data/seed.json" >/dev/null
 
 echo "stockd HTTP load, $(nproc) cores shared by server and wrk, ${seconds}s per scenario, 2 wrk threads, 64 connections"
 for scenario in events events_batch reservations availability; do
