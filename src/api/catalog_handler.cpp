@@ -32,14 +32,17 @@ json::object to_json(const Channel& channel) {
   for (const ChannelLocation& member : channel.locations) {
     pool.push_back(json::object{{"id", member.id}, {"priority", member.priority}});
   }
-  return json::object{{"id", channel.id},
-                      {"locations", std::move(pool)},
-                      {"buffer", json::object{{"units", channel.buffer_units},
-                                              {"percent", channel.buffer_percent}}},
-                      {"sync_latency_seconds", channel.sync_latency_seconds},
-                      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
-                      {"pickup", channel.pickup},
-                      {"backorder", channel.backorder}};
+  return json::object{
+      {"id", channel.id},
+      {"locations", std::move(pool)},
+      {"buffer",
+       json::object{{"units", channel.buffer_units}, {"percent", channel.buffer_percent}}},
+      {"sync_latency_seconds", channel.sync_latency_seconds},
+      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
+      {"pickup", channel.pickup},
+      {"backorder", channel.backorder},
+      {"reservation_quantity", json::object{{"min", channel.reservation_quantity_min},
+                                            {"max", channel.reservation_quantity_max}}}};
 }
 
 // Reads the body's fields into `out`; false with the reader's error on bad input.
@@ -68,7 +71,7 @@ bool read(ObjectReader& reader, Source& out) {
 
 bool read(ObjectReader& reader, Channel& out) {
   if (!reader.only({"id", "locations", "buffer", "sync_latency_seconds", "reservation_ttl_seconds",
-                    "pickup", "backorder"}) ||
+                    "pickup", "backorder", "reservation_quantity"}) ||
       !reader.integer("sync_latency_seconds", out.sync_latency_seconds, 0, 7 * 24 * 3600) ||
       !reader.integer("reservation_ttl_seconds", out.reservation_ttl_seconds, 1, 7 * 24 * 3600) ||
       !reader.boolean("pickup", out.pickup) || !reader.boolean("backorder", out.backorder)) {
@@ -81,6 +84,19 @@ bool read(ObjectReader& reader, Channel& out) {
         !buffer_reader.integer("units", out.buffer_units, 0, 1'000'000'000) ||
         !buffer_reader.integer("percent", out.buffer_percent, 0, 100)) {
       return reader.fail("buffer", "buffer takes units (>= 0) and percent (0-100)");
+    }
+  }
+  if (const json::value* limits = reader.find("reservation_quantity");
+      limits != nullptr && !limits->is_null()) {
+    if (!limits->is_object()) {
+      return reader.fail("reservation_quantity", "reservation_quantity must be an object");
+    }
+    ObjectReader limits_reader(limits->as_object());
+    if (!limits_reader.only({"min", "max"}) ||
+        !limits_reader.integer("min", out.reservation_quantity_min, 1, 1'000'000'000) ||
+        !limits_reader.integer("max", out.reservation_quantity_max, 0, 1'000'000'000)) {
+      return reader.fail("reservation_quantity",
+                         "reservation_quantity takes min (>= 1) and max (0 = no maximum)");
     }
   }
   const json::value* locations = reader.find("locations");

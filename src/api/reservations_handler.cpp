@@ -88,12 +88,23 @@ void post_reservation(ApiContext& api, Call call) {
   std::string sku, channel_id, location_id;
   int64_t quantity = 0;
   int64_t ttl_seconds = 0;
-  if (!reader.only({"sku", "channel", "quantity", "location", "ttl_seconds"}) ||
+  bool pickup = false;
+  double lat = 0, lon = 0, radius_km = -1;
+  if (!reader.only({"sku", "channel", "quantity", "location", "ttl_seconds", "pickup", "lat", "lon",
+                    "radius_km"}) ||
       !reader.text("sku", sku, true, 128) || !reader.text("channel", channel_id, true, 128) ||
       !reader.integer("quantity", quantity, 1, 1'000'000'000, true) ||
       !reader.text("location", location_id, false, 128) ||
-      !reader.integer("ttl_seconds", ttl_seconds, 1, 7 * 24 * 3600)) {
+      !reader.integer("ttl_seconds", ttl_seconds, 1, 7 * 24 * 3600) ||
+      !reader.boolean("pickup", pickup) || !reader.number("lat", lat) ||
+      !reader.number("lon", lon) || !reader.number("radius_km", radius_km)) {
     return call.respond(reader.error());
+  }
+  const bool has_shopper = reader.find("lat") || reader.find("lon") || reader.find("radius_km");
+  if (has_shopper && (!reader.find("lat") || !reader.find("lon") || !reader.find("radius_km") ||
+                      lat < -90 || lat > 90 || lon < -180 || lon > 180 || radius_km < 0)) {
+    return call.respond(validation_problem(
+        "radius_km", "lat (-90..90), lon (-180..180) and radius_km (>= 0) go together"));
   }
   if (!is_valid_sku(sku)) {
     return call.respond(validation_problem("sku", "a SKU is 1-128 characters of [A-Za-z0-9._:/-]"));
@@ -104,30 +115,61 @@ void post_reservation(ApiContext& api, Call call) {
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
+  if (quantity < channel->reservation_quantity_min ||
+      (channel->reservation_quantity_max != 0 && quantity > channel->reservation_quantity_max)) {
+    json::object extra;
+    extra["field"] = "quantity";
+    extra["min"] = channel->reservation_quantity_min;
+    extra["max"] = channel->reservation_quantity_max;
+    return call.respond(problem(
+        422, "quantity-limit", "Quantity outside the channel's limits",
+        "channel '" + channel_id + "' allows " + std::to_string(channel->reservation_quantity_min) +
+            (channel->reservation_quantity_max != 0
+                 ? " to " + std::to_string(channel->reservation_quantity_max)
+                 : " or more") +
+            " units per reservation",
+        std::move(extra)));
+  }
+  if (!location_id.empty()) {
+    bool in_pool = false;
+    for (const ChannelLocation& member : channel->locations)
+      in_pool = in_pool || member.id == location_id;
+    if (!in_pool) {
+      return call.respond(validation_problem(
+          "location", "location '" + location_id + "' is not in channel '" + channel_id + "'",
+          "location-not-in-channel", "Location not in channel"));
+    }
+  }
+  if (pickup) {
+    const Location* store = location_id.empty() ? nullptr : catalog->find_location(location_id);
+    if (!channel->pickup || store == nullptr || store->type != LocationType::store) {
+      return call.respond(validation_problem(
+          "pickup", "pickup needs a channel that offers it and one of its stores as location",
+          "pickup-not-offered", "Pickup not offered"));
+    }
+  }
   ReserveRequest request;
   request.sku = sku;
   request.channel = channel_id;
   request.quantity = quantity;
   request.ttl =
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
-  std::vector<ChannelLocation> pool = channel->locations;
-  std::stable_sort(
-      pool.begin(), pool.end(),
-      [](const ChannelLocation& a, const ChannelLocation& b) { return a.priority < b.priority; });
-  for (const ChannelLocation& member : pool) {
+  for (const ChannelLocation& member : pool_in_order(*channel)) {
     if (!location_id.empty() && member.id != location_id) continue;
     const Location* location = catalog->find_location(member.id);
     if (location == nullptr) continue;
-    request.candidates.emplace_back(member.id, sellable_rule(*channel, *location));
-  }
-  if (!location_id.empty() && request.candidates.empty()) {
-    return call.respond(validation_problem(
-        "location", "location '" + location_id + "' is not in channel '" + channel_id + "'",
-        "location-not-in-channel", "Location not in channel"));
+    if (has_shopper && location->type == LocationType::store &&
+        distance_km(GeoPoint{lat, lon}, GeoPoint{location->lat, location->lon}) > radius_km) {
+      continue;  // ship-from-store only within the shopper's radius
+    }
+    request.candidates.emplace_back(
+        member.id,
+        sellable_rule(*channel, *location, pickup ? Fulfilment::pickup : Fulfilment::ship));
   }
   if (request.candidates.empty()) {
-    return call.respond(
-        validation_problem("channel", "channel '" + channel_id + "' has no locations"));
+    ReserveResult none;
+    none.status = ReserveStatus::insufficient_stock;
+    return call.respond(refusal(none));  // no location of the pool can serve this shopper
   }
 
   std::string scoped_key;

@@ -2,11 +2,15 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include <cmath>
+#include <cstdlib>
 #include "api/handlers.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
 #include "codec/json.hpp"
+#include "core/availability.hpp"
 #include "core/ids.hpp"
+#include "core/velocity.hpp"
 
 namespace json = boost::json;
 
@@ -20,48 +24,110 @@ HttpResponse overloaded_problem() {
   return response;
 }
 
-// The channel's pool, most preferred first (lower priority number first, then order).
-std::vector<ChannelLocation> pool_in_order(const Channel& channel) {
-  std::vector<ChannelLocation> pool = channel.locations;
-  std::stable_sort(
-      pool.begin(), pool.end(),
-      [](const ChannelLocation& a, const ChannelLocation& b) { return a.priority < b.priority; });
-  return pool;
-}
+// Query options shared by the GET and the batch query: quantity (for pickup), the
+// shopper's lat/lon with radius_km (ship-from-store), and one location.
+struct QueryOptions {
+  int64_t quantity = 1;
+  std::optional<GeoPoint> shopper;
+  double radius_km = 0;
+  std::string location;
+};
 
 json::object availability_json(const StockView& view, const Channel& channel,
-                               const Catalog& catalog) {
+                               const Catalog& catalog, const QueryOptions& options, Timestamp now) {
+  AvailabilityRequest request;
+  request.quantity = options.quantity;
+  request.shopper = options.shopper;
+  request.radius_km = options.radius_km;
+  request.only_location = options.location;
+  request.now = now;
+  const ChannelAvailability result = channel_availability(
+      channel, catalog,
+      [&](std::string_view location) -> const Position* {
+        for (const PositionView& held : view.positions) {
+          if (held.location == location) return &held.position;
+        }
+        return nullptr;
+      },
+      request);
   json::object out;
   out["sku"] = view.sku;
   out["channel"] = channel.id;
-  int64_t total = 0;
+  out["available"] = result.total;
   json::array locations;
-  for (const ChannelLocation& member : pool_in_order(channel)) {
-    const Location* location = catalog.find_location(member.id);
-    if (location == nullptr) continue;
-    Position position;
-    for (const PositionView& held : view.positions) {
-      if (held.location == member.id) position = held.position;
+  for (const LocationAvailability& entry : result.locations) {
+    json::object item;
+    item["location"] = entry.location;
+    item["type"] = location_type_name(entry.type);
+    item["priority"] = entry.pool_priority;
+    item["on_hand"] = entry.position.on_hand;
+    item["reserved"] = entry.position.reserved;
+    item["allocated"] = entry.position.allocated;
+    item["position_available"] = available(entry.position);
+    item["available"] = entry.sellable_units;
+    item["buffer"] = json::object{{"static", entry.buffer.static_units},
+                                  {"percent", entry.buffer.percent_units},
+                                  {"dynamic", entry.buffer.dynamic_units},
+                                  {"applied", entry.buffer.applied}};
+    item["protected"] = entry.protected_units;
+    item["reason"] = location_reason_name(entry.reason);
+    item["version"] = entry.position.version;
+    item["sales_per_day"] = std::round(sales_rate_per_day(entry.position, now) * 1000) / 1000;
+    if (entry.distance_km) item["distance_km"] = std::round(*entry.distance_km * 10) / 10;
+    if (entry.pickup) {
+      item["pickup"] = json::object{{"eligible", entry.pickup->eligible},
+                                    {"reason", pickup_reason_name(entry.pickup->reason)},
+                                    {"on_hand_covers", entry.pickup->on_hand_covers},
+                                    {"count_fresh", entry.pickup->count_fresh}};
     }
-    const SellableRule rule = sellable_rule(channel, *location);
-    const int64_t units = sellable(position, rule);
-    total += units;
-    json::object entry;
-    entry["location"] = member.id;
-    entry["type"] = location_type_name(location->type);
-    entry["on_hand"] = position.on_hand;
-    entry["reserved"] = position.reserved;
-    entry["allocated"] = position.allocated;
-    entry["available"] = units;
-    entry["position_available"] = available(position);
-    entry["buffer"] = buffer_units(rule, available(position));
-    entry["protected"] = rule.protected_units;
-    entry["version"] = position.version;
-    locations.push_back(std::move(entry));
+    locations.push_back(std::move(item));
   }
-  out["available"] = total;
   out["locations"] = std::move(locations);
   return out;
+}
+
+// Parses a decimal number from a query parameter.
+std::optional<double> parse_number(std::string_view text) {
+  if (text.empty() || text.size() > 32) return std::nullopt;
+  std::string copy(text);
+  char* end = nullptr;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// Reads quantity, lat, lon, radius_km and location from `get` (query or body values);
+// on a bad value returns the problem.
+std::optional<HttpResponse> read_query_options(
+    const std::function<std::optional<std::string>(std::string_view)>& get, QueryOptions& out) {
+  if (const auto quantity = get("quantity")) {
+    const auto value = parse_number(*quantity);
+    if (!value || *value < 1 || *value > 1e9 || *value != std::floor(*value)) {
+      return validation_problem("quantity", "quantity must be a whole number from 1");
+    }
+    out.quantity = static_cast<int64_t>(*value);
+  }
+  const auto lat = get("lat");
+  const auto lon = get("lon");
+  const auto radius = get("radius_km");
+  if (lat || lon || radius) {
+    const auto lat_value = lat ? parse_number(*lat) : std::nullopt;
+    const auto lon_value = lon ? parse_number(*lon) : std::nullopt;
+    const auto radius_value = radius ? parse_number(*radius) : std::nullopt;
+    if (!lat_value || *lat_value < -90 || *lat_value > 90) {
+      return validation_problem("lat", "lat, lon and radius_km go together; lat is -90..90");
+    }
+    if (!lon_value || *lon_value < -180 || *lon_value > 180) {
+      return validation_problem("lon", "lat, lon and radius_km go together; lon is -180..180");
+    }
+    if (!radius_value || *radius_value < 0 || *radius_value > 20000) {
+      return validation_problem("radius_km", "radius_km is 0..20000");
+    }
+    out.shopper = GeoPoint{*lat_value, *lon_value};
+    out.radius_km = *radius_value;
+  }
+  if (const auto location = get("location")) out.location = *location;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -97,11 +163,23 @@ void get_availability(ApiContext& api, Call call) {
                                            "unknown channel '" + std::string(channel_id) + "'",
                                            "unknown-channel", "Unknown channel"));
   }
-  api.engine.get_stock(std::move(sku),
-                       [catalog, channel, respond = std::move(call.respond)](StockView view) {
-                         if (view.overloaded) return respond(overloaded_problem());
-                         respond(json_response(200, availability_json(view, *channel, *catalog)));
-                       });
+  QueryOptions options;
+  if (auto problem_response = read_query_options(
+          [&](std::string_view name) -> std::optional<std::string> {
+            for (const auto& [key, value] : call.query) {
+              if (key == name) return value;
+            }
+            return std::nullopt;
+          },
+          options)) {
+    return call.respond(std::move(*problem_response));
+  }
+  const Clock& clock = api.clock;
+  api.engine.get_stock(std::move(sku), [catalog, channel, options, &clock,
+                                        respond = std::move(call.respond)](StockView view) {
+    if (view.overloaded) return respond(overloaded_problem());
+    respond(json_response(200, availability_json(view, *channel, *catalog, options, clock.now())));
+  });
 }
 
 void post_availability_query(ApiContext& api, Call call) {
@@ -112,8 +190,22 @@ void post_availability_query(ApiContext& api, Call call) {
   if (object == nullptr) return call.respond(std::move(error));
   ObjectReader reader(*object);
   std::string channel_id;
-  if (!reader.only({"channel", "skus"}) || !reader.text("channel", channel_id, true)) {
+  if (!reader.only({"channel", "skus", "quantity", "lat", "lon", "radius_km", "location"}) ||
+      !reader.text("channel", channel_id, true)) {
     return call.respond(reader.error());
+  }
+  QueryOptions options;
+  if (auto problem_response = read_query_options(
+          [&](std::string_view name) -> std::optional<std::string> {
+            const json::value* value = object->if_contains(name);
+            if (value == nullptr || value->is_null()) return std::nullopt;
+            if (value->is_string()) return std::string(value->as_string());
+            if (value->is_int64()) return std::to_string(value->as_int64());
+            if (value->is_double()) return std::to_string(value->as_double());
+            return std::string("invalid");
+          },
+          options)) {
+    return call.respond(std::move(*problem_response));
   }
   const json::value* skus_value = object->if_contains("skus");
   if (skus_value == nullptr || !skus_value->is_array() || skus_value->as_array().empty()) {
@@ -150,20 +242,21 @@ void post_availability_query(ApiContext& api, Call call) {
   gather->remaining = wanted.size();
   gather->respond = std::move(call.respond);
   for (size_t i = 0; i < wanted.size(); ++i) {
-    api.engine.get_stock(wanted[i], [gather, i, catalog, channel](StockView view) {
-      std::unique_lock lock(gather->mutex);
-      gather->overloaded = gather->overloaded || view.overloaded;
-      gather->views[i] = std::move(view);
-      if (--gather->remaining != 0) return;
-      lock.unlock();
-      if (gather->overloaded) return gather->respond(overloaded_problem());
-      json::array items;
-      for (const StockView& each : gather->views) {
-        items.push_back(availability_json(each, *channel, *catalog));
-      }
-      gather->respond(
-          json_response(200, json::object{{"channel", channel->id}, {"items", std::move(items)}}));
-    });
+    api.engine.get_stock(
+        wanted[i], [gather, i, catalog, channel, options, &clock = api.clock](StockView view) {
+          std::unique_lock lock(gather->mutex);
+          gather->overloaded = gather->overloaded || view.overloaded;
+          gather->views[i] = std::move(view);
+          if (--gather->remaining != 0) return;
+          lock.unlock();
+          if (gather->overloaded) return gather->respond(overloaded_problem());
+          json::array items;
+          for (const StockView& each : gather->views) {
+            items.push_back(availability_json(each, *channel, *catalog, options, clock.now()));
+          }
+          gather->respond(json_response(
+              200, json::object{{"channel", channel->id}, {"items", std::move(items)}}));
+        });
   }
 }
 

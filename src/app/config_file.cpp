@@ -129,7 +129,10 @@ bool read_channel(const toml::table& table, const std::string& where, Channel& o
                   std::string* error) {
   TableReader reader(table, where, error);
   if (!reader.only({"id", "locations", "buffer_units", "buffer_percent", "sync_latency_seconds",
-                    "reservation_ttl_seconds", "pickup", "backorder"}) ||
+                    "reservation_ttl_seconds", "pickup", "backorder", "reservation_quantity_min",
+                    "reservation_quantity_max"}) ||
+      !reader.integer("reservation_quantity_min", out.reservation_quantity_min, 1, 1'000'000'000) ||
+      !reader.integer("reservation_quantity_max", out.reservation_quantity_max, 0, 1'000'000'000) ||
       !reader.text("id", out.id, true) ||
       !reader.integer("buffer_units", out.buffer_units, 0, 1'000'000'000) ||
       !reader.integer("buffer_percent", out.buffer_percent, 0, 100) ||

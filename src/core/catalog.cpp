@@ -123,6 +123,15 @@ ConfigCheck Catalog::check(const Channel& channel) const {
   if (channel.sync_latency_seconds < 0 || channel.sync_latency_seconds > 7 * 24 * 3600) {
     return {ConfigError::value_out_of_range, "sync_latency_seconds"};
   }
+  if (channel.reservation_quantity_min < 1 ||
+      channel.reservation_quantity_min > limits::quantity_max) {
+    return {ConfigError::value_out_of_range, "reservation_quantity.min"};
+  }
+  if (channel.reservation_quantity_max != 0 &&
+      (channel.reservation_quantity_max < channel.reservation_quantity_min ||
+       channel.reservation_quantity_max > limits::quantity_max)) {
+    return {ConfigError::value_out_of_range, "reservation_quantity.max"};
+  }
   if (channel.reservation_ttl_seconds < 1 ||
       channel.reservation_ttl_seconds > limits::reservation_ttl_seconds_max) {
     return {ConfigError::value_out_of_range, "reservation_ttl_seconds"};

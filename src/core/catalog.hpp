@@ -50,6 +50,9 @@ struct Channel {
   int64_t reservation_ttl_seconds = 900;
   bool pickup = false;
   bool backorder = false;
+  // Anti-hoarding: the quantity one reservation may hold (max 0 = no maximum).
+  int64_t reservation_quantity_min = 1;
+  int64_t reservation_quantity_max = 0;
   friend bool operator==(const Channel&, const Channel&) = default;
 };
 

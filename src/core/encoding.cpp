@@ -25,9 +25,11 @@ std::optional<T> finish(const ByteReader& in, T value) {
 
 }  // namespace
 
+constexpr uint8_t kPositionFormat = 2;  // 2 added the sales velocity
+
 std::string encode_position(const Position& position) {
   ByteWriter out;
-  out.u8(kFormat);
+  out.u8(kPositionFormat);
   for (const Bucket bucket : kAllBuckets) out.i64(position.bucket(bucket));
   out.u64(position.version);
   put_time(out, position.last_event_at);
@@ -38,12 +40,15 @@ std::string encode_position(const Position& position) {
     out.i64(position.last_set->priority);
     put_time(out, position.last_set->as_of);
   }
+  out.i64(position.sales_rate_milli_per_day);
+  put_time(out, position.sales_rate_at);
   return out.take();
 }
 
 std::optional<Position> decode_position(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.u8() != kFormat) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kPositionFormat) return std::nullopt;
   Position position;
   for (const Bucket bucket : kAllBuckets) position.bucket(bucket) = in.i64();
   position.version = in.u64();
@@ -57,6 +62,10 @@ std::optional<Position> decode_position(std::string_view bytes) {
     last.priority = in.i64();
     last.as_of = get_time(in);
     position.last_set = std::move(last);
+  }
+  if (format >= 2) {
+    position.sales_rate_milli_per_day = in.i64();
+    position.sales_rate_at = get_time(in);
   }
   return finish(in, std::move(position));
 }
@@ -146,9 +155,11 @@ std::optional<Source> decode_source(std::string_view bytes) {
   return finish(in, std::move(source));
 }
 
+constexpr uint8_t kChannelFormat = 2;  // 2 added reservation quantity limits
+
 std::string encode_channel(const Channel& channel) {
   ByteWriter out;
-  out.u8(kFormat);
+  out.u8(kChannelFormat);
   out.str(channel.id);
   out.u32(static_cast<uint32_t>(channel.locations.size()));
   for (const ChannelLocation& member : channel.locations) {
@@ -161,12 +172,15 @@ std::string encode_channel(const Channel& channel) {
   out.i64(channel.reservation_ttl_seconds);
   out.u8(channel.pickup ? 1 : 0);
   out.u8(channel.backorder ? 1 : 0);
+  out.i64(channel.reservation_quantity_min);
+  out.i64(channel.reservation_quantity_max);
   return out.take();
 }
 
 std::optional<Channel> decode_channel(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.u8() != kFormat) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kChannelFormat) return std::nullopt;
   Channel channel;
   channel.id = in.str();
   const uint32_t count = in.u32();
@@ -183,6 +197,10 @@ std::optional<Channel> decode_channel(std::string_view bytes) {
   channel.reservation_ttl_seconds = in.i64();
   channel.pickup = in.u8() == 1;
   channel.backorder = in.u8() == 1;
+  if (format >= 2) {
+    channel.reservation_quantity_min = in.i64();
+    channel.reservation_quantity_max = in.i64();
+  }
   return finish(in, std::move(channel));
 }
 

@@ -6,6 +6,7 @@
 #include "base/assert.hpp"
 #include "base/limits.hpp"
 #include "core/ids.hpp"
+#include "core/velocity.hpp"
 
 namespace stockd {
 namespace {
@@ -264,6 +265,11 @@ void apply_event(const Event& event, int64_t source_priority, const EventDecisio
     STOCKD_ASSERT(at_location.on_hand == event.quantity);
     at_location.last_set = LastSet{event.source, source_priority, decision.occurred_at};
     at_location.last_count_at = std::max(at_location.last_count_at, decision.occurred_at);
+  }
+  // Sales velocity: what left through a sale or a shipment, when it happened (a
+  // superseded sale still happened; only its on_hand part was already counted).
+  if (event.type == EventType::sale || event.type == EventType::shipment) {
+    record_sale(at_location, event.quantity, decision.occurred_at);
   }
   if (changes_location) {
     at_location.version += 1;

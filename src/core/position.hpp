@@ -53,6 +53,10 @@ struct Position {
   Timestamp last_event_at{};
   Timestamp last_count_at{};  // epoch when never counted
   std::optional<LastSet> last_set;
+  // Sales velocity (core/velocity.hpp): derived from sales and shipments, used for
+  // dynamic buffers. Not a bucket; not part of the ledger sum.
+  int64_t sales_rate_milli_per_day = 0;
+  Timestamp sales_rate_at{};
 
   int64_t& bucket(Bucket which);
   int64_t bucket(Bucket which) const;

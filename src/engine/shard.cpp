@@ -343,7 +343,7 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
   for (const ReserveCandidate& candidate : request.candidates) {
     const Position* position = find(request.sku, candidate.location);
     const Position& current = position != nullptr ? *position : kEmptyPosition;
-    const int64_t sellable_units = sellable(current, candidate.rule);
+    const int64_t sellable_units = sellable(current, candidate.rule, now);
     best_sellable = std::max(best_sellable, sellable_units);
     if (decide_reserve(current, request.quantity, sellable_units) == ReserveStatus::ok) {
       chosen = &candidate.location;

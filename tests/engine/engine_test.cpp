@@ -278,7 +278,9 @@ TEST_F(EngineTest, ARefusalIsReplayedToo) {
 
 TEST_F(EngineTest, TheChannelBufferAndProtectedUnitsAreNeverPromised) {
   apply(receipt("r-1", "A", 10, "S1"));
-  const SellableRule rule{2, 0, 3};  // 2 units of buffer, 3 protected: 5 sellable
+  SellableRule rule;  // 2 units of buffer, 3 protected: 5 sellable
+  rule.buffer_units = 2;
+  rule.protected_units = 3;
   ReserveRequest request{"A", "web", {ReserveCandidate("S1", rule)}, 6, std::chrono::seconds{60}};
   const ReserveResult refused = reserve_blocking(*engine_, request);
   EXPECT_EQ(refused.status, ReserveStatus::insufficient_stock);
