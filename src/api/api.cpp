@@ -52,6 +52,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/reservations/{}", scope_stock_read, get_reservation},
     {"POST", "/v1/reservations/{}/commit", scope_reservations_write, commit_reservation},
     {"DELETE", "/v1/reservations/{}", scope_reservations_write, release_reservation},
+    {"POST", "/v1/purchase-orders", scope_events_write, post_purchase_order},
+    {"GET", "/v1/purchase-orders/{}", scope_stock_read, get_purchase_order},
     {"GET", "/v1/locations", scope_stock_read, list_locations},
     {"PUT", "/v1/locations/{}", scope_admin, put_location},
     {"GET", "/v1/locations/{}", scope_stock_read, get_location},

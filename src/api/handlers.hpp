@@ -34,6 +34,8 @@ void post_reservation(ApiContext& api, Call call);
 void get_reservation(ApiContext& api, Call call);
 void commit_reservation(ApiContext& api, Call call);
 void release_reservation(ApiContext& api, Call call);
+void post_purchase_order(ApiContext& api, Call call);
+void get_purchase_order(ApiContext& api, Call call);
 void put_location(ApiContext& api, Call call);
 void get_location(ApiContext& api, Call call);
 void delete_location(ApiContext& api, Call call);

@@ -89,10 +89,12 @@ void post_reservation(ApiContext& api, Call call) {
   int64_t quantity = 0;
   int64_t ttl_seconds = 0;
   bool pickup = false;
+  bool backorder = false;
   double lat = 0, lon = 0, radius_km = -1;
   if (!reader.only({"sku", "channel", "quantity", "location", "ttl_seconds", "pickup", "lat", "lon",
-                    "radius_km"}) ||
-      !reader.text("sku", sku, true, 128) || !reader.text("channel", channel_id, true, 128) ||
+                    "radius_km", "backorder"}) ||
+      !reader.boolean("backorder", backorder) || !reader.text("sku", sku, true, 128) ||
+      !reader.text("channel", channel_id, true, 128) ||
       !reader.integer("quantity", quantity, 1, 1'000'000'000, true) ||
       !reader.text("location", location_id, false, 128) ||
       !reader.integer("ttl_seconds", ttl_seconds, 1, 7 * 24 * 3600) ||
@@ -140,6 +142,11 @@ void post_reservation(ApiContext& api, Call call) {
           "location-not-in-channel", "Location not in channel"));
     }
   }
+  if (backorder && (!channel->backorder || pickup)) {
+    return call.respond(validation_problem(
+        "backorder", "channel '" + channel_id + "' does not take backorders (or this is a pickup)",
+        "backorder-not-offered", "Backorder not offered"));
+  }
   if (pickup) {
     const Location* store = location_id.empty() ? nullptr : catalog->find_location(location_id);
     if (!channel->pickup || store == nullptr || store->type != LocationType::store) {
@@ -151,6 +158,7 @@ void post_reservation(ApiContext& api, Call call) {
   ReserveRequest request;
   request.sku = sku;
   request.channel = channel_id;
+  request.backorder = backorder;
   request.quantity = quantity;
   request.ttl =
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};

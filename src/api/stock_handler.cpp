@@ -83,6 +83,23 @@ json::object availability_json(const StockView& view, const Channel& channel,
     locations.push_back(std::move(item));
   }
   out["locations"] = std::move(locations);
+  if (channel.backorder) {
+    // Open POs at the pool's locations, first promise first by expected date.
+    std::vector<const PurchaseOrder*> pos;
+    for (const PurchaseOrder& po : view.purchase_orders) {
+      for (const ChannelLocation& member : channel.locations) {
+        if (member.id == po.location) pos.push_back(&po);
+      }
+    }
+    const BackorderPlan plan = plan_backorder(pos, options.quantity);
+    json::object backorder;
+    backorder["available"] = plan.backorderable;
+    if (plan.expected_at) {
+      backorder["expected_at"] = format_rfc3339(*plan.expected_at);
+      backorder["promise_to"] = format_rfc3339(*plan.expected_at + kPromiseWindow);
+    }
+    out["backorder"] = std::move(backorder);
+  }
   return out;
 }
 

@@ -232,6 +232,13 @@ json::object reservation_json(const Reservation& reservation) {
   if (reservation.state != ReservationState::active) {
     out["ended_at"] = format_rfc3339(reservation.ended_at);
   }
+  if (reservation.backorder) {
+    out["backorder"] = true;
+    out["purchase_order_id"] = reservation.purchase_order_id;
+    out["promise_from"] = format_rfc3339(reservation.promise_from);
+    out["promise_to"] = format_rfc3339(reservation.promise_to);
+    out["at_risk"] = reservation.at_risk;
+  }
   return out;
 }
 

@@ -70,9 +70,11 @@ std::optional<Position> decode_position(std::string_view bytes) {
   return finish(in, std::move(position));
 }
 
+constexpr uint8_t kReservationFormat = 2;  // 2 added backorder promises
+
 std::string encode_reservation(const Reservation& reservation) {
   ByteWriter out;
-  out.u8(kFormat);
+  out.u8(kReservationFormat);
   out.str(reservation.id);
   out.str(reservation.sku);
   out.str(reservation.location);
@@ -83,12 +85,18 @@ std::string encode_reservation(const Reservation& reservation) {
   out.u8(static_cast<uint8_t>(reservation.state));
   out.str(reservation.order_id);
   put_time(out, reservation.ended_at);
+  out.u8(reservation.backorder ? 1 : 0);
+  out.str(reservation.purchase_order_id);
+  put_time(out, reservation.promise_from);
+  put_time(out, reservation.promise_to);
+  out.u8(reservation.at_risk ? 1 : 0);
   return out.take();
 }
 
 std::optional<Reservation> decode_reservation(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.u8() != kFormat) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kReservationFormat) return std::nullopt;
   Reservation reservation;
   reservation.id = in.str();
   reservation.sku = in.str();
@@ -102,6 +110,13 @@ std::optional<Reservation> decode_reservation(std::string_view bytes) {
   reservation.state = static_cast<ReservationState>(state);
   reservation.order_id = in.str();
   reservation.ended_at = get_time(in);
+  if (format >= 2) {
+    reservation.backorder = in.u8() == 1;
+    reservation.purchase_order_id = in.str();
+    reservation.promise_from = get_time(in);
+    reservation.promise_to = get_time(in);
+    reservation.at_risk = in.u8() == 1;
+  }
   return finish(in, std::move(reservation));
 }
 
@@ -232,6 +247,39 @@ std::string encode_idempotency_entry(const IdempotencyEntry& entry) {
   out.u64(entry.version);
   out.u32(entry.anomalies);
   return out.take();
+}
+
+std::string encode_purchase_order(const PurchaseOrder& po) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(po.id);
+  out.str(po.vendor);
+  out.str(po.sku);
+  out.str(po.location);
+  out.i64(po.quantity);
+  out.i64(po.received);
+  out.i64(po.promised);
+  put_time(out, po.expected_at);
+  put_time(out, po.created_at);
+  put_time(out, po.updated_at);
+  return out.take();
+}
+
+std::optional<PurchaseOrder> decode_purchase_order(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  PurchaseOrder po;
+  po.id = in.str();
+  po.vendor = in.str();
+  po.sku = in.str();
+  po.location = in.str();
+  po.quantity = in.i64();
+  po.received = in.i64();
+  po.promised = in.i64();
+  po.expected_at = get_time(in);
+  po.created_at = get_time(in);
+  po.updated_at = get_time(in);
+  return finish(in, std::move(po));
 }
 
 std::string encode_request_key_entry(const RequestKeyEntry& entry) {

@@ -11,6 +11,7 @@
 #include "core/catalog.hpp"
 #include "core/event.hpp"
 #include "core/position.hpp"
+#include "core/purchase_order.hpp"
 #include "core/reservation.hpp"
 
 namespace stockd {
@@ -57,6 +58,9 @@ struct RequestKeyEntry {
   Reservation reservation;  // as created (status ok)
   friend bool operator==(const RequestKeyEntry&, const RequestKeyEntry&) = default;
 };
+std::string encode_purchase_order(const PurchaseOrder& po);
+std::optional<PurchaseOrder> decode_purchase_order(std::string_view bytes);
+
 std::string encode_request_key_entry(const RequestKeyEntry& entry);
 std::optional<RequestKeyEntry> decode_request_key_entry(std::string_view bytes);
 

@@ -10,7 +10,7 @@ namespace {
 constexpr uint8_t kLedgerFormat = 1;
 constexpr size_t kDeltasMax = 16;
 
-bool valid_kind(uint8_t value) { return value >= 1 && value <= 5; }
+bool valid_kind(uint8_t value) { return value >= 1 && value <= 7; }
 bool valid_status(uint8_t value) { return value >= 1 && value <= 4; }
 bool valid_bucket(uint8_t value) { return value >= 1 && value <= 8; }
 
@@ -33,6 +33,10 @@ std::string_view record_kind_name(RecordKind kind) {
       return "reservation_released";
     case RecordKind::reservation_expired:
       return "reservation_expired";
+    case RecordKind::purchase_order:
+      return "purchase_order";
+    case RecordKind::promise_at_risk:
+      return "promise_at_risk";
   }
   STOCKD_UNREACHABLE();
 }

@@ -25,6 +25,12 @@ enum class RecordKind : uint8_t {
   reservation_committed = 3,
   reservation_released = 4,
   reservation_expired = 5,
+  // A PO opened or changed: reservation_id = PO id, reservation_quantity = ordered
+  // quantity, order_id = vendor, effective_occurred_at = expected_at; delta on incoming.
+  purchase_order = 6,
+  // A backorder promise whose PO slipped past its locked window: reservation_id = the
+  // reservation, order_id = the PO id, effective_occurred_at = the PO's new date.
+  promise_at_risk = 7,
 };
 std::string_view record_kind_name(RecordKind kind);
 

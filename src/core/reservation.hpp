@@ -28,6 +28,13 @@ struct Reservation {
   ReservationState state = ReservationState::active;
   std::string order_id;  // set when committed
   Timestamp ended_at{};  // when committed, released or expired
+  // A backorder promise holds units of an open purchase order, not of on_hand, inside a
+  // window locked when it was made; a PO that slips past it sets at_risk.
+  bool backorder = false;
+  std::string purchase_order_id;
+  Timestamp promise_from{};
+  Timestamp promise_to{};
+  bool at_risk = false;
   friend bool operator==(const Reservation&, const Reservation&) = default;
 };
 

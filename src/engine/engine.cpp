@@ -93,6 +93,10 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
         engine->shard_for_sku(sku).load_position(sku, location, position);
       });
   if (status.is_ok()) {
+    status = store.for_each_purchase_order(
+        [&](const PurchaseOrder& po) { engine->shard_for_sku(po.sku).load_purchase_order(po); });
+  }
+  if (status.is_ok()) {
     status = store.for_each_active_reservation([&](const Reservation& reservation) {
       engine->shard_for_sku(reservation.sku).load_reservation(reservation);
     });
@@ -214,6 +218,17 @@ void Engine::get_reservation(std::string id, std::function<void(ReserveResult)> 
   }
 }
 
+void Engine::put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrderResult)> done) {
+  Shard& shard = shard_for_sku(po.sku);
+  Command item = PutPurchaseOrderCommand{std::move(po), std::move(done)};
+  if (stopped_.load() || !shard.try_push(item)) {
+    shard.stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
+    PurchaseOrderResult result;
+    result.overloaded = true;
+    std::get<PutPurchaseOrderCommand>(item).done(std::move(result));
+  }
+}
+
 void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
   Shard& shard = shard_for_sku(sku);
   Command item = GetStockCommand{sku, std::move(done)};
@@ -310,6 +325,7 @@ EngineStats Engine::stats() const {
     total.batches_written += get(s.batches_written);
     total.write_micros_total += get(s.write_micros_total);
     total.overloaded += get(s.overloaded);
+    total.promises_at_risk += get(s.promises_at_risk);
     total.queue_depth += shard->queue_depth();
   }
   return total;

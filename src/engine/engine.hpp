@@ -23,6 +23,7 @@
 #include "core/event.hpp"
 #include "core/event_rules.hpp"
 #include "core/position.hpp"
+#include "core/purchase_order.hpp"
 #include "core/reservation.hpp"
 #include "engine/store.hpp"
 
@@ -54,8 +55,9 @@ struct PositionView {
 
 struct StockView {
   std::string sku;
-  std::vector<PositionView> positions;  // by location id
-  bool overloaded = false;              // the shard's queue was full: nothing was read
+  std::vector<PositionView> positions;         // by location id
+  std::vector<PurchaseOrder> purchase_orders;  // open POs of this SKU
+  bool overloaded = false;                     // the shard's queue was full: nothing was read
 };
 
 struct ReserveCandidate {
@@ -75,6 +77,8 @@ struct ReserveRequest {
   // durable write; a repeat with the same fingerprint replays it.
   std::string request_key;  // "" = none
   Sha256Digest request_fingerprint{};
+  // Promise against open purchase orders at the candidates instead of on-hand stock.
+  bool backorder = false;
 };
 
 struct ReserveResult {
@@ -83,6 +87,14 @@ struct ReserveResult {
   int64_t available = 0;    // with insufficient_stock: the most any candidate could sell
   uint64_t version = 0;     // the position's version after the change
   bool replayed = false;    // the stored outcome of an earlier request with the same key
+};
+
+struct PurchaseOrderResult {
+  PurchaseOrderError error = PurchaseOrderError::none;
+  bool created = false;
+  bool overloaded = false;
+  PurchaseOrder purchase_order;
+  size_t promises_at_risk = 0;  // backorder promises this change put at risk
 };
 
 struct EngineStats {
@@ -100,6 +112,7 @@ struct EngineStats {
   uint64_t batches_written = 0;
   uint64_t write_micros_total = 0;
   uint64_t overloaded = 0;
+  uint64_t promises_at_risk = 0;
   size_t queue_depth = 0;
 };
 
@@ -126,6 +139,12 @@ class Engine {
                        std::function<void(ReserveResult)> done);
   void get_reservation(std::string id, std::function<void(ReserveResult)> done);
   void get_stock(std::string sku, std::function<void(StockView)> done);
+  // Opens or changes a purchase order (raises or lowers `incoming` at its location).
+  void put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrderResult)> done);
+  // A purchase order as durably stored (any shard).
+  std::optional<PurchaseOrder> find_purchase_order(std::string_view id) {
+    return store_.find_purchase_order(id);
+  }
 
   // Configuration: checked, written durably, then published to every shard.
   ConfigCheck put_location(Location location);

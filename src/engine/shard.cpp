@@ -42,15 +42,47 @@ void Shard::load_position(std::string_view sku, std::string_view location,
 }
 
 void Shard::load_reservation(const Reservation& reservation) {
+  if (reservation.backorder && reservation.state == ReservationState::committed) {
+    committed_promises_.emplace(reservation.id, reservation);
+    return;
+  }
   STOCKD_ASSERT(reservation.state == ReservationState::active);
   expiry_.emplace(reservation.expires_at, reservation.id);
   active_.emplace(reservation.id, reservation);
 }
 
+void Shard::load_purchase_order(const PurchaseOrder& po) {
+  if (!purchase_orders_.contains(po.id)) po_ids_by_sku_[po.sku].push_back(po.id);
+  purchase_orders_[po.id] = po;
+}
+
+void Shard::write_purchase_order(const PurchaseOrder& po) {
+  purchase_orders_[po.id] = po;
+  write_set_.purchase_orders.push_back(po);
+}
+
 Status Shard::check_loaded_state() const {
   std::map<std::pair<std::string, std::string>, int64_t> held;
+  std::map<std::string, int64_t> promised;  // by open PO
   for (const auto& [id, reservation] : active_) {
+    if (reservation.backorder) {
+      promised[reservation.purchase_order_id] += reservation.quantity;
+      continue;
+    }
     held[{reservation.sku, reservation.location}] += reservation.quantity;
+  }
+  for (const auto& [id, reservation] : committed_promises_) {
+    promised[reservation.purchase_order_id] += reservation.quantity;
+  }
+  for (const auto& [id, po] : purchase_orders_) {
+    if (!po_open(po)) continue;
+    const auto it = promised.find(id);
+    const int64_t holds = it == promised.end() ? 0 : it->second;
+    if (po.promised != holds) {
+      return Status::error("store is inconsistent: purchase order " + id +
+                           " has promised=" + std::to_string(po.promised) +
+                           " but its backorder promises hold " + std::to_string(holds));
+    }
   }
   for (const auto& [sku, locations] : positions_) {
     for (const auto& [location, slot] : locations) {
@@ -244,6 +276,9 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     record.versions.push_back({event.to_location, there->position.version});
   }
   append(std::move(record), now);
+  if (event.type == EventType::receipt && !event.reference.empty()) {
+    receive_against_purchase_order(event, now);
+  }
 
   result.status = decision.status;
   result.version = here.position.version;
@@ -338,6 +373,12 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
     write_set_.request_keys.push_back({request.request_key, std::move(entry)});
   };
 
+  if (request.backorder) {
+    reserve_backorder(command, result, now);
+    remember();
+    return answer();
+  }
+
   const std::string* chosen = nullptr;
   int64_t best_sellable = 0;
   for (const ReserveCandidate& candidate : request.candidates) {
@@ -394,6 +435,38 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
 
 ReserveResult Shard::end(Reservation& reservation, ReservationState to, std::string order_id,
                          Timestamp now) {
+  if (reservation.backorder) {
+    // A promise on a purchase order: no position changes; the PO keeps the units promised
+    // while the promise stands (active or committed) and frees them otherwise.
+    STOCKD_ASSERT(reservation.state == ReservationState::active);
+    reservation.state = to;
+    reservation.ended_at = now;
+    reservation.order_id = std::move(order_id);
+    const auto po = purchase_orders_.find(reservation.purchase_order_id);
+    if (to == ReservationState::committed) {
+      committed_promises_.insert_or_assign(reservation.id, reservation);
+    } else if (po != purchase_orders_.end()) {
+      PurchaseOrder changed = po->second;
+      changed.promised -= std::min(changed.promised, reservation.quantity);
+      write_purchase_order(changed);
+    }
+    LedgerRecord record;
+    record.sku = reservation.sku;
+    record.reservation_id = reservation.id;
+    record.reservation_quantity = reservation.quantity;
+    record.order_id = reservation.order_id;
+    record.kind = to == ReservationState::committed  ? RecordKind::reservation_committed
+                  : to == ReservationState::released ? RecordKind::reservation_released
+                                                     : RecordKind::reservation_expired;
+    append(std::move(record), now);
+    write_set_.reservations.push_back(reservation);
+    ReserveResult result;
+    result.reservation = reservation;
+    const std::string id = reservation.id;  // `reservation` may refer into active_
+    ended_this_batch_.insert_or_assign(id, reservation);
+    active_.erase(id);
+    return result;
+  }
   PositionSlot& held = slot(reservation.sku, reservation.location);
   apply_end(held.position, reservation, to, now, std::move(order_id));
   mark_dirty(reservation.sku, reservation.location, held);
@@ -502,10 +575,164 @@ void Shard::process(GetStockCommand& command, Timestamp now, const Catalog& cata
       view.positions.push_back({location, held.position});
     }
   }
+  if (const auto ids = po_ids_by_sku_.find(command.sku); ids != po_ids_by_sku_.end()) {
+    for (const std::string& id : ids->second) {
+      const PurchaseOrder& po = purchase_orders_.at(id);
+      if (po_open(po)) view.purchase_orders.push_back(po);
+    }
+  }
   // Answered after this batch is durable, like every other reply.
   replies_.push_back([done = std::move(command.done), view = std::move(view)]() mutable {
     done(std::move(view));
   });
+}
+
+void Shard::receive_against_purchase_order(const Event& event, Timestamp now) {
+  const auto found = purchase_orders_.find(event.reference);
+  if (found == purchase_orders_.end()) return;
+  PurchaseOrder po = found->second;
+  if (po.sku != event.sku || po.location != event.location) return;
+  po.received += event.quantity;
+  po.updated_at = now;
+  if (!po_open(po)) {
+    // Delivered: the committed promises on it are now fulfilled from on-hand stock.
+    std::erase_if(committed_promises_,
+                  [&](const auto& entry) { return entry.second.purchase_order_id == po.id; });
+    po.promised = 0;
+  }
+  write_purchase_order(po);
+}
+
+void Shard::reserve_backorder(ReserveCommandItem& command, ReserveResult& result, Timestamp now) {
+  const ReserveRequest& request = command.request;
+  std::vector<const PurchaseOrder*> candidates;
+  if (const auto ids = po_ids_by_sku_.find(request.sku); ids != po_ids_by_sku_.end()) {
+    for (const std::string& id : ids->second) {
+      const PurchaseOrder& po = purchase_orders_.at(id);
+      for (const ReserveCandidate& candidate : request.candidates) {
+        if (candidate.location == po.location && po_open(po)) candidates.push_back(&po);
+      }
+    }
+  }
+  const BackorderPlan plan = plan_backorder(candidates, request.quantity);
+  if (!plan.chosen) {
+    result.status = ReserveStatus::insufficient_stock;
+    result.available = plan.backorderable;
+    return;
+  }
+  PurchaseOrder po = *candidates[*plan.chosen];
+  Reservation reservation;
+  reservation.id = new_reservation_id(request.sku);
+  while (active_.contains(reservation.id)) reservation.id = new_reservation_id(request.sku);
+  reservation.sku = request.sku;
+  reservation.location = po.location;
+  reservation.channel = request.channel;
+  reservation.quantity = request.quantity;
+  reservation.created_at = now;
+  reservation.expires_at = now + request.ttl;
+  reservation.backorder = true;
+  reservation.purchase_order_id = po.id;
+  reservation.promise_from = po.expected_at;
+  reservation.promise_to = po.expected_at + kPromiseWindow;
+  STOCKD_ASSERT(po_free(po) >= reservation.quantity);  // plan_backorder chose it for that
+  po.promised += reservation.quantity;
+  write_purchase_order(po);
+
+  LedgerRecord record;
+  record.kind = RecordKind::reservation_created;
+  record.sku = request.sku;
+  record.reservation_id = reservation.id;
+  record.reservation_quantity = reservation.quantity;
+  record.order_id = po.id;
+  append(std::move(record), now);
+  write_set_.reservations.push_back(reservation);
+  expiry_.emplace(reservation.expires_at, reservation.id);
+  active_.emplace(reservation.id, reservation);
+  stats_.reservations_created.fetch_add(1, std::memory_order_relaxed);
+  result.reservation = std::move(reservation);
+  result.available = plan.backorderable - request.quantity;
+}
+
+void Shard::process(PutPurchaseOrderCommand& command, Timestamp now, const Catalog& catalog) {
+  PurchaseOrderResult result;
+  PurchaseOrder po = std::move(command.po);
+  const auto answer = [&] {
+    replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  };
+  // A PO id is global; the same id for another SKU lands on another shard.
+  const std::string claim = std::string("purchase_order") + '\0' + po.id;
+  if (!engine_.inflight_->acquire(claim, index_)) {
+    result.error = PurchaseOrderError::changes_sku_or_location;
+    return answer();
+  }
+  held_keys_.push_back(claim);
+  std::optional<PurchaseOrder> existing;
+  if (const auto found = purchase_orders_.find(po.id); found != purchase_orders_.end()) {
+    existing = found->second;
+  } else {
+    existing = engine_.store_.find_purchase_order(po.id);
+  }
+  result.error = check_purchase_order(po, existing ? &*existing : nullptr,
+                                      catalog.find_location(po.location) != nullptr);
+  if (result.error != PurchaseOrderError::none) return answer();
+  result.created = !existing.has_value();
+  po.received = existing ? existing->received : 0;
+  po.promised = existing ? existing->promised : 0;
+  po.created_at = existing ? existing->created_at : now;
+  po.updated_at = now;
+
+  // incoming follows the PO's remaining quantity, never below zero.
+  const int64_t wanted = po_remaining(po) - (existing ? po_remaining(*existing) : 0);
+  PositionSlot& held = slot(po.sku, po.location);
+  const int64_t change =
+      wanted >= 0 ? wanted : -std::min(-wanted, std::max<int64_t>(held.position.incoming, 0));
+  LedgerRecord record;
+  record.kind = RecordKind::purchase_order;
+  record.sku = po.sku;
+  record.reservation_id = po.id;
+  record.reservation_quantity = po.quantity;
+  record.order_id = po.vendor;
+  record.effective_occurred_at = po.expected_at;
+  if (change != 0) {
+    held.position.incoming += change;
+    held.position.version += 1;
+    held.position.last_event_at = std::max(held.position.last_event_at, now);
+    mark_dirty(po.sku, po.location, held);
+    record.deltas.push_back({po.location, Bucket::incoming, change});
+    record.versions.push_back({po.location, held.position.version});
+  }
+  append(std::move(record), now);
+
+  // A PO that slips past a locked promise window marks the promise at risk; the window
+  // itself never moves.
+  if (existing && po.expected_at > existing->expected_at) {
+    const auto mark = [&](Reservation& promise) {
+      if (promise.purchase_order_id != po.id || promise.at_risk) return;
+      if (promise.promise_to >= po.expected_at) return;
+      promise.at_risk = true;
+      write_set_.reservations.push_back(promise);
+      LedgerRecord risk;
+      risk.kind = RecordKind::promise_at_risk;
+      risk.sku = promise.sku;
+      risk.reservation_id = promise.id;
+      risk.reservation_quantity = promise.quantity;
+      risk.order_id = po.id;
+      risk.effective_occurred_at = po.expected_at;
+      append(std::move(risk), now);
+      result.promises_at_risk += 1;
+      stats_.promises_at_risk.fetch_add(1, std::memory_order_relaxed);
+    };
+    for (auto& [id, reservation] : active_) {
+      if (reservation.backorder) mark(reservation);
+    }
+    for (auto& [id, reservation] : committed_promises_) mark(reservation);
+  }
+  if (!purchase_orders_.contains(po.id)) po_ids_by_sku_[po.sku].push_back(po.id);
+  write_purchase_order(po);
+  result.purchase_order = po;
+  answer();
 }
 
 void Shard::flush() {

@@ -48,10 +48,15 @@ struct GetStockCommand {
   std::string sku;
   std::function<void(StockView)> done;
 };
+struct PutPurchaseOrderCommand {
+  PurchaseOrder po;
+  std::function<void(PurchaseOrderResult)> done;
+};
 struct StopCommand {};
 
-using Command = std::variant<EventsCommand, ReserveCommandItem, EndReservationCommand,
-                             GetReservationCommand, GetStockCommand, StopCommand>;
+using Command =
+    std::variant<EventsCommand, ReserveCommandItem, EndReservationCommand, GetReservationCommand,
+                 GetStockCommand, PutPurchaseOrderCommand, StopCommand>;
 
 struct ShardStats {
   std::atomic<uint64_t> events_applied{0};
@@ -68,6 +73,7 @@ struct ShardStats {
   std::atomic<uint64_t> batches_written{0};
   std::atomic<uint64_t> write_micros_total{0};
   std::atomic<uint64_t> overloaded{0};
+  std::atomic<uint64_t> promises_at_risk{0};
 };
 
 class Shard {
@@ -78,6 +84,7 @@ class Shard {
   // Start-up only, before start().
   void load_position(std::string_view sku, std::string_view location, const Position& position);
   void load_reservation(const Reservation& reservation);
+  void load_purchase_order(const PurchaseOrder& po);
   // Checks that every position's `reserved` equals the sum of its active holds.
   Status check_loaded_state() const;
 
@@ -112,6 +119,10 @@ class Shard {
   void process(EndReservationCommand& command, Timestamp now, const Catalog& catalog);
   void process(GetReservationCommand& command, Timestamp now, const Catalog& catalog);
   void process(GetStockCommand& command, Timestamp now, const Catalog& catalog);
+  void process(PutPurchaseOrderCommand& command, Timestamp now, const Catalog& catalog);
+  void reserve_backorder(ReserveCommandItem& command, ReserveResult& result, Timestamp now);
+  void receive_against_purchase_order(const Event& event, Timestamp now);
+  void write_purchase_order(const PurchaseOrder& po);
   void expire_due(Timestamp now);
   ReserveResult end(Reservation& reservation, ReservationState to, std::string order_id,
                     Timestamp now);
@@ -133,7 +144,11 @@ class Shard {
   // Owned state.
   std::unordered_map<std::string, LocationMap> positions_;
   std::unordered_map<std::string, Reservation> active_;
-  std::multimap<Timestamp, std::string> expiry_;  // expires_at -> reservation id
+  std::multimap<Timestamp, std::string> expiry_;                    // expires_at -> reservation id
+  std::unordered_map<std::string, PurchaseOrder> purchase_orders_;  // by id, open or not
+  std::unordered_map<std::string, std::vector<std::string>> po_ids_by_sku_;
+  // Committed backorder promises (active ones are in active_), by reservation id.
+  std::unordered_map<std::string, Reservation> committed_promises_;
   ChainHead head_;
 
   // The batch being built; cleared by flush().

@@ -49,9 +49,10 @@ struct WriteSet {
   std::vector<IdempotencyWrite> idempotency;
   std::vector<Reservation> reservations;  // upserts by id
   std::vector<RequestKeyWrite> request_keys;
+  std::vector<PurchaseOrder> purchase_orders;  // upserts by id
   bool empty() const {
     return ledger.empty() && positions.empty() && idempotency.empty() && reservations.empty() &&
-           request_keys.empty();
+           request_keys.empty() && purchase_orders.empty();
   }
   void clear() {
     ledger.clear();
@@ -59,6 +60,7 @@ struct WriteSet {
     idempotency.clear();
     reservations.clear();
     request_keys.clear();
+    purchase_orders.clear();
   }
 };
 
@@ -77,6 +79,9 @@ class Store {
                                                            std::string_view id) = 0;
   virtual std::optional<Reservation> find_reservation(std::string_view id) = 0;
   virtual std::optional<RequestKeyEntry> find_request_key(std::string_view key) = 0;
+  virtual std::optional<PurchaseOrder> find_purchase_order(std::string_view id) = 0;
+  virtual Status for_each_purchase_order(
+      const std::function<void(const PurchaseOrder& po)>& visit) = 0;
   virtual ChainHead chain_head(uint32_t stream) = 0;
 
   // Start-up loading, in key order.

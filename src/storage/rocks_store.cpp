@@ -30,11 +30,12 @@ enum Family : size_t {
   kConfig,
   kRequestKeys,
   kAux,
+  kPurchaseOrders,
   kFamilyCount,
 };
-constexpr const char* kFamilyNames[kFamilyCount] = {"default",     "ledger",       "positions",
-                                                    "idempotency", "reservations", "active_holds",
-                                                    "config",      "request_keys", "aux"};
+constexpr const char* kFamilyNames[kFamilyCount] = {
+    "default",      "ledger", "positions",    "idempotency", "reservations",
+    "active_holds", "config", "request_keys", "aux",         "purchase_orders"};
 
 std::string idempotency_key(std::string_view source, std::string_view id) {
   std::string key;
@@ -268,12 +269,19 @@ Status RocksStore::write(const WriteSet& set) {
     batch.Put(impl_->family(kIdempotency), idempotency_key(write.source, write.id),
               encode_idempotency_entry(write.entry));
   }
+  for (const PurchaseOrder& po : set.purchase_orders) {
+    batch.Put(impl_->family(kPurchaseOrders), po.id, encode_purchase_order(po));
+  }
   for (const RequestKeyWrite& write : set.request_keys) {
     batch.Put(impl_->family(kRequestKeys), write.key, encode_request_key_entry(write.entry));
   }
   for (const Reservation& reservation : set.reservations) {
     batch.Put(impl_->family(kReservations), reservation.id, encode_reservation(reservation));
-    if (reservation.state == ReservationState::active) {
+    // The index of holds to load at start: active reservations, and committed backorder
+    // promises (their purchase order may still slip).
+    const bool open_promise =
+        reservation.backorder && reservation.state == ReservationState::committed;
+    if (reservation.state == ReservationState::active || open_promise) {
       batch.Put(impl_->family(kActiveHolds), reservation.id, "");
     } else {
       batch.Delete(impl_->family(kActiveHolds), reservation.id);
@@ -328,6 +336,33 @@ std::optional<RequestKeyEntry> RocksStore::find_request_key(std::string_view key
     std::abort();
   }
   return entry;
+}
+
+std::optional<PurchaseOrder> RocksStore::find_purchase_order(std::string_view id) {
+  std::string value;
+  const rocksdb::Status status =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kPurchaseOrders), id, &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) read_failed("purchase order", status);
+  auto po = decode_purchase_order(value);
+  if (!po) {
+    std::fprintf(stderr, "stockd: corrupt purchase order %.*s\n", static_cast<int>(id.size()),
+                 id.data());
+    std::abort();
+  }
+  return po;
+}
+
+Status RocksStore::for_each_purchase_order(const std::function<void(const PurchaseOrder&)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPurchaseOrders)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto po = decode_purchase_order(std::string_view(it->value().data(), it->value().size()));
+    if (!po) return Status::error("store is corrupt: unreadable purchase order");
+    visit(*po);
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
 }
 
 Status RocksStore::put_aux(std::string_view key, std::string_view value) {
@@ -397,7 +432,11 @@ Status RocksStore::for_each_active_reservation(
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string id = it->key().ToString();
     const std::optional<Reservation> reservation = find_reservation(id);
-    if (!reservation || reservation->state != ReservationState::active) {
+    const bool loadable =
+        reservation &&
+        (reservation->state == ReservationState::active ||
+         (reservation->backorder && reservation->state == ReservationState::committed));
+    if (!loadable) {
       return Status::error("store is corrupt: active hold " + id + " has no active reservation");
     }
     visit(*reservation);

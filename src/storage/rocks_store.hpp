@@ -32,6 +32,9 @@ class RocksStore final : public Store {
                                                    std::string_view id) override;
   std::optional<Reservation> find_reservation(std::string_view id) override;
   std::optional<RequestKeyEntry> find_request_key(std::string_view key) override;
+  std::optional<PurchaseOrder> find_purchase_order(std::string_view id) override;
+  Status for_each_purchase_order(
+      const std::function<void(const PurchaseOrder& po)>& visit) override;
   Status put_aux(std::string_view key, std::string_view value) override;
   Status delete_aux(std::string_view key) override;
   Status for_each_aux(

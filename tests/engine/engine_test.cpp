@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <latch>
 #include <set>
 
@@ -312,6 +313,96 @@ TEST_F(EngineTest, StatsCountOutcomes) {
   EXPECT_EQ(stats.events_duplicate, 1u);
   EXPECT_EQ(stats.events_rejected, 1u);
   EXPECT_GE(stats.batches_written, 1u);
+}
+
+}  // namespace
+}  // namespace stockd
+
+namespace stockd {
+namespace {
+
+class PurchaseOrderTest : public testing::EngineFixture {
+ protected:
+  PurchaseOrderResult put(const std::string& id, int64_t quantity, const char* expected_at,
+                          const std::string& sku = "A") {
+    PurchaseOrder po;
+    po.id = id;
+    po.vendor = "acme";
+    po.sku = sku;
+    po.location = "W1";
+    po.quantity = quantity;
+    po.expected_at = testing::at(expected_at);
+    std::promise<PurchaseOrderResult> promise;
+    engine_->put_purchase_order(po,
+                                [&](PurchaseOrderResult r) { promise.set_value(std::move(r)); });
+    return promise.get_future().get();
+  }
+  ReserveResult backorder(int64_t quantity) {
+    ReserveRequest request{
+        "A", "web", {ReserveCandidate("W1")}, quantity, std::chrono::seconds{60}};
+    request.backorder = true;
+    return reserve_blocking(*engine_, request);
+  }
+};
+
+TEST_F(PurchaseOrderTest, APoRaisesIncomingAndAChangeMovesIt) {
+  EXPECT_TRUE(put("PO-1", 10, "2026-12-10T00:00:00Z").created);
+  EXPECT_EQ(position("A", "W1").incoming, 10);
+  EXPECT_FALSE(put("PO-1", 6, "2026-12-10T00:00:00Z").created);
+  EXPECT_EQ(position("A", "W1").incoming, 6);
+  EXPECT_EQ(put("PO-1", 6, "2026-12-10T00:00:00Z", "B").error,
+            PurchaseOrderError::changes_sku_or_location);
+  EXPECT_EQ(put("PO-2", 0, "2026-12-10T00:00:00Z").error,
+            PurchaseOrderError::quantity_out_of_range);
+}
+
+TEST_F(PurchaseOrderTest, BackorderPromisesTakeTheEarliestPoWithRoomFirstPromiseFirst) {
+  put("LATE", 10, "2026-12-10T00:00:00Z");
+  put("EARLY", 5, "2026-12-05T00:00:00Z");
+  const ReserveResult big = backorder(6);
+  ASSERT_EQ(big.status, ReserveStatus::ok);
+  EXPECT_EQ(big.reservation.purchase_order_id, "LATE");
+  EXPECT_EQ(big.reservation.promise_from, testing::at("2026-12-10T00:00:00Z"));
+  EXPECT_EQ(big.reservation.promise_to, testing::at("2026-12-13T00:00:00Z"));
+  const ReserveResult small = backorder(5);
+  EXPECT_EQ(small.reservation.purchase_order_id, "EARLY");
+  const ReserveResult none = backorder(5);
+  EXPECT_EQ(none.status, ReserveStatus::insufficient_stock);
+  EXPECT_EQ(none.available, 4);                // 10 + 5 - 6 - 5
+  EXPECT_EQ(position("A", "W1").reserved, 0);  // promises on POs never touch on-hand holds
+  // Releasing frees the PO's units for the next promise.
+  end_reservation_blocking(*engine_, small.reservation.id, ReservationState::released);
+  EXPECT_EQ(backorder(5).reservation.purchase_order_id, "EARLY");
+}
+
+TEST_F(PurchaseOrderTest, ASlippedPoMarksLockedPromisesAtRiskAndNeverMovesThem) {
+  put("PO-1", 10, "2026-12-05T00:00:00Z");
+  const ReserveResult held = backorder(3);
+  const ReserveResult committed = backorder(2);
+  end_reservation_blocking(*engine_, committed.reservation.id, ReservationState::committed, "o-9");
+  EXPECT_EQ(put("PO-1", 10, "2026-12-07T00:00:00Z").promises_at_risk, 0u);  // inside the window
+  const PurchaseOrderResult slipped = put("PO-1", 10, "2026-12-20T00:00:00Z");
+  EXPECT_EQ(slipped.promises_at_risk, 2u);
+  const Reservation after = get_reservation_blocking(*engine_, held.reservation.id).reservation;
+  EXPECT_TRUE(after.at_risk);
+  EXPECT_EQ(after.promise_to, held.reservation.promise_to);  // locked
+  reopen();  // promises and the PO's promised count survive a restart consistently
+  EXPECT_EQ(put("PO-1", 4, "2026-12-20T00:00:00Z").error, PurchaseOrderError::below_promised);
+  EXPECT_EQ(engine_->find_purchase_order("PO-1")->promised, 5);
+}
+
+TEST_F(PurchaseOrderTest, AReceiptNamingThePoCountsAgainstIt) {
+  put("PO-1", 10, "2026-12-05T00:00:00Z");
+  Event received = receipt("rc-1", "A", 10);
+  received.reference = "PO-1";
+  apply(received);
+  const PurchaseOrder po = *engine_->find_purchase_order("PO-1");
+  EXPECT_EQ(po.received, 10);
+  EXPECT_FALSE(po_open(po));
+  const Position p = position("A", "W1");
+  EXPECT_EQ(p.on_hand, 10);
+  EXPECT_EQ(p.incoming, 0);
+  EXPECT_EQ(backorder(1).status, ReserveStatus::insufficient_stock);
 }
 
 }  // namespace
