@@ -117,6 +117,13 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('GET', '/v1/sources', {}, 200);
     await through('DELETE', '/v1/sources/spec-src', {}, 204);
     await through('GET', '/v1/sources/spec-src', {}, 404);
+    await through('PUT', '/v1/channels/spec-bo', { body: { locations: [{ id: 'W1', priority: 1 }], backorder: true, reservation_quantity: { min: 1, max: 10 } } }, 200);
+    await through('POST', '/v1/purchase-orders', { body: { id: 'SPEC-PO', vendor: 'acme', sku: 'SPEC-BO', location: 'W1', quantity: 5, expected_at: '2026-12-24T00:00:00Z' } }, 201);
+    await through('POST', '/v1/purchase-orders', { body: { id: 'SPEC-PO', vendor: 'acme', sku: 'SPEC-BO', location: 'W1', quantity: 6, expected_at: '2026-12-24T00:00:00Z' } }, 200);
+    await through('GET', '/v1/purchase-orders/SPEC-PO', {}, 200);
+    await through('GET', '/v1/availability/SPEC-BO?channel=spec-bo&quantity=2&lat=52.5&lon=13.4&radius_km=100', {}, 200);
+    await through('POST', '/v1/reservations', { body: { sku: 'SPEC-BO', channel: 'spec-bo', quantity: 2, backorder: true } }, 201);
+    await through('POST', '/v1/reservations', { body: { sku: 'SPEC-BO', channel: 'spec-bo', quantity: 11 } }, 422);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');
