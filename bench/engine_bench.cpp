@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <future>
 
+#include "core/availability.hpp"
 #include "core/event_rules.hpp"
+#include "core/velocity.hpp"
 #include "engine/blocking.hpp"
 #include "storage/rocks_store.hpp"
 
@@ -142,6 +144,93 @@ void BM_EngineReserveRelease(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EngineReserveRelease)->UseRealTime();
+
+// Channel availability of one SKU over a 9-location pool (3 warehouses, 6 stores with
+// protection, counts and velocity), with pickup checks: the pure computation.
+void BM_ChannelAvailability(benchmark::State& state) {
+  Catalog catalog;
+  Channel channel;
+  channel.id = "web";
+  channel.buffer_units = 2;
+  channel.buffer_percent = 5;
+  channel.sync_latency_seconds = 900;
+  channel.pickup = true;
+  std::vector<std::pair<std::string, Position>> positions;
+  const Timestamp now = timestamp_from_micros(1'790'000'000'000'000);
+  for (int i = 0; i < 9; ++i) {
+    Location location;
+    location.id = "L" + std::to_string(i);
+    location.type = i < 3 ? LocationType::warehouse : LocationType::store;
+    location.protected_min = i < 3 ? 0 : 2;
+    location.count_sla_hours = 24;
+    catalog.put(location);
+    channel.locations.push_back({location.id, i < 3 ? 1 : 2});
+    Position position;
+    position.on_hand = 50 + i;
+    position.last_count_at = now - std::chrono::hours{2};
+    record_sale(position, 20, now - std::chrono::hours{30});
+    positions.emplace_back(location.id, position);
+  }
+  AvailabilityRequest request;
+  request.now = now;
+  for (auto _ : state) {
+    const ChannelAvailability result = channel_availability(
+        channel, catalog,
+        [&](std::string_view id) -> const Position* {
+          for (const auto& [location, position] : positions) {
+            if (location == id) return &position;
+          }
+          return nullptr;
+        },
+        request);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ChannelAvailability);
+
+// A batch availability query of 1,000 SKUs through the engine (each read from its owning
+// shard), then computed: what POST /v1/availability/query does minus HTTP and JSON.
+void BM_EngineAvailabilityQuery1000(benchmark::State& state) {
+  TempStore store(/*sync=*/true);
+  std::vector<Event> stock;
+  for (int i = 0; i < 1000; ++i) {
+    Event e = make_event(static_cast<uint64_t>(i));
+    e.quantity = 100;
+    stock.push_back(std::move(e));
+  }
+  apply_events_blocking(store.engine(), std::move(stock));
+  const std::shared_ptr<const Catalog> catalog = store.engine().catalog();
+  Channel channel;
+  channel.id = "web";
+  channel.locations = {{"W1", 1}, {"W2", 2}};
+  channel.buffer_units = 2;
+  const Timestamp now = SystemClock{}.now();
+  for (auto _ : state) {
+    std::vector<std::promise<int64_t>> totals(1000);
+    for (int i = 0; i < 1000; ++i) {
+      store.engine().get_stock("SKU-" + std::to_string(i), [&, i](StockView view) {
+        AvailabilityRequest request;
+        request.now = now;
+        const ChannelAvailability result = channel_availability(
+            channel, *catalog,
+            [&](std::string_view id) -> const Position* {
+              for (const PositionView& held : view.positions) {
+                if (held.location == id) return &held.position;
+              }
+              return nullptr;
+            },
+            request);
+        totals[static_cast<size_t>(i)].set_value(result.total);
+      });
+    }
+    int64_t sum = 0;
+    for (auto& total : totals) sum += total.get_future().get();
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_EngineAvailabilityQuery1000)->UseRealTime();
 
 }  // namespace
 }  // namespace stockd

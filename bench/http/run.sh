@@ -34,7 +34,7 @@ curl -sf -X POST "$url/v1/events" -H "$auth" -H 'Content-Type: application/json'
   --data-binary @"$data/seed.json" >/dev/null
 
 echo "stockd HTTP load, $(nproc) cores shared by server and wrk, ${seconds}s per scenario, 2 wrk threads, 64 connections"
-for scenario in events events_batch reservations availability; do
+for scenario in events events_batch reservations availability availability_batch; do
   echo "== $scenario"
   wrk -t2 -c64 -d"${seconds}s" --latency -s "bench/http/$scenario.lua" "$url" |
     grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|Socket errors'

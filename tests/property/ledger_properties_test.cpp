@@ -369,5 +369,48 @@ RC_GTEST_PROP(LedgerProperties, ReopenEqualsBefore, ()) {
   h.finish();
 }
 
+// The guardrail under channel rules: for any sequence of facts and promises, a hold is
+// granted exactly when it fits what the channel may sell at that moment (available after
+// its static, percent and dynamic buffers and protected units), and so every location's
+// promises stay within on_hand minus the buffer that applied when each was made.
+RC_GTEST_PROP(LedgerProperties, PromisesNeverExceedWhatTheChannelMaySell, ()) {
+  const auto steps = *rc::gen::container<std::vector<Step>>(*rc::gen::inRange(1, 80), gen_step());
+  SellableRule rule;
+  rule.buffer_units = *rc::gen::inRange<int64_t>(0, 5);
+  rule.buffer_percent = *rc::gen::inRange<int64_t>(0, 50);
+  rule.sync_latency_seconds = *rc::gen::element<int64_t>(0, 3600, 86400);
+  rule.protected_units = *rc::gen::inRange<int64_t>(0, 3);
+  Harness h;
+  h.start();
+  for (const Step& step : steps) {
+    if (step.kind == Step::fact) {
+      h.apply(step.event);
+    } else if (step.kind == Step::reserve) {
+      const auto before = h.snapshot();
+      const auto it = before.find({step.sku, step.location});
+      const Position position = it == before.end() ? Position{} : it->second;
+      const int64_t may_sell = sellable(position, rule, h.clock().now());
+      ReserveRequest request{step.sku, "web", {ReserveCandidate(step.location, rule)},
+                             step.quantity, std::chrono::seconds{60}};
+      const ReserveResult result = reserve_blocking(h.engine(), request);
+      RC_ASSERT((result.status == ReserveStatus::ok) == (step.quantity <= may_sell));
+      if (result.status == ReserveStatus::ok) {
+        const Position after = h.snapshot().at({step.sku, step.location});
+        // What was promised now fits inside on_hand minus the buffer that applied.
+        RC_ASSERT(after.reserved + after.allocated <=
+                  position.on_hand - buffer_for(position, rule, h.clock().now()).applied -
+                      rule.protected_units);
+        RC_ASSERT(available(after) >= 0);
+      } else {
+        RC_ASSERT(result.status == ReserveStatus::insufficient_stock);
+        RC_ASSERT(result.available == may_sell);
+      }
+    } else if (step.kind == Step::advance) {
+      h.clock().advance(std::chrono::seconds{step.seconds});
+    }
+  }
+  h.finish();
+}
+
 }  // namespace
 }  // namespace stockd
