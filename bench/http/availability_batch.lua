@@ -7,3 +7,7 @@ function init(args)
   for i = 0, 999 do skus[i + 1] = string.format('"BENCH-%d"', i) end
   wrk.body = '{"channel":"web","skus":[' .. table.concat(skus, ",") .. ']}'
 end
+
+function request()
+  return wrk.format(nil, "/v1/availability/query")
+end

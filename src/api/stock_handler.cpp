@@ -103,14 +103,15 @@ json::object availability_json(const StockView& view, const Channel& channel,
   return out;
 }
 
-// Parses a decimal number from a query parameter.
-std::optional<double> parse_number(std::string_view text) {
-  if (text.empty() || text.size() > 32) return std::nullopt;
+// Parses a decimal number from a query parameter into `out`; false if it is not one.
+bool parse_number(std::string_view text, double& out) {
+  if (text.empty() || text.size() > 32) return false;
   std::string copy(text);
   char* end = nullptr;
   const double value = std::strtod(copy.c_str(), &end);
-  if (end != copy.c_str() + copy.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
+  if (end != copy.c_str() + copy.size() || !std::isfinite(value)) return false;
+  out = value;
+  return true;
 }
 
 // Reads quantity, lat, lon, radius_km and location from `get` (query or body values);
@@ -118,30 +119,29 @@ std::optional<double> parse_number(std::string_view text) {
 std::optional<HttpResponse> read_query_options(
     const std::function<std::optional<std::string>(std::string_view)>& get, QueryOptions& out) {
   if (const auto quantity = get("quantity")) {
-    const auto value = parse_number(*quantity);
-    if (!value || *value < 1 || *value > 1e9 || *value != std::floor(*value)) {
+    double value = 0;
+    if (!parse_number(*quantity, value) || value < 1 || value > 1e9 || value != std::floor(value)) {
       return validation_problem("quantity", "quantity must be a whole number from 1");
     }
-    out.quantity = static_cast<int64_t>(*value);
+    out.quantity = static_cast<int64_t>(value);
   }
   const auto lat = get("lat");
   const auto lon = get("lon");
   const auto radius = get("radius_km");
   if (lat || lon || radius) {
-    const auto lat_value = lat ? parse_number(*lat) : std::nullopt;
-    const auto lon_value = lon ? parse_number(*lon) : std::nullopt;
-    const auto radius_value = radius ? parse_number(*radius) : std::nullopt;
-    if (!lat_value || *lat_value < -90 || *lat_value > 90) {
+    double lat_value = 0, lon_value = 0, radius_value = 0;
+    if (!lat || !parse_number(*lat, lat_value) || lat_value < -90 || lat_value > 90) {
       return validation_problem("lat", "lat, lon and radius_km go together; lat is -90..90");
     }
-    if (!lon_value || *lon_value < -180 || *lon_value > 180) {
+    if (!lon || !parse_number(*lon, lon_value) || lon_value < -180 || lon_value > 180) {
       return validation_problem("lon", "lat, lon and radius_km go together; lon is -180..180");
     }
-    if (!radius_value || *radius_value < 0 || *radius_value > 20000) {
+    if (!radius || !parse_number(*radius, radius_value) || radius_value < 0 ||
+        radius_value > 20000) {
       return validation_problem("radius_km", "radius_km is 0..20000");
     }
-    out.shopper = GeoPoint{*lat_value, *lon_value};
-    out.radius_km = *radius_value;
+    out.shopper = GeoPoint{lat_value, lon_value};
+    out.radius_km = radius_value;
   }
   if (const auto location = get("location")) out.location = *location;
   return std::nullopt;
