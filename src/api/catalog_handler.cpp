@@ -139,10 +139,9 @@ void put_entry(ApiContext& api, Call& call, ConfigCheck (Engine::*put)(Entry)) {
     return call.respond(validation_problem("id", "an id is 1-128 characters of [A-Za-z0-9._:-]"));
   }
   HttpResponse error;
-  const std::optional<json::value> body = parse_json_body(call.request.body, error);
+  const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));
-  const json::object* object = require_object(*body, error);
-  if (object == nullptr) return call.respond(std::move(error));
+  const json::object* object = &body->as_object();
   ObjectReader reader(*object);
   Entry entry;
   entry.id = id;

@@ -145,12 +145,7 @@ void post_events(ApiContext& api, Call call) {
         if (overloaded) {
           json::object extra;
           extra["results"] = std::move(out);
-          HttpResponse response = problem(
-              503, "overloaded", "Overloaded",
-              "the engine's queues are full; retry after 1 s (applied events come back duplicate)",
-              std::move(extra));
-          response.set_header("Retry-After", "1");
-          return respond(std::move(response));
+          return respond(overloaded_problem(std::move(extra)));
         }
         if (single && results[0].status == EventStatus::rejected) {
           return respond(rejection_problem(results[0], std::move(out)));

@@ -29,6 +29,12 @@ const json::object* require_object(const json::value& value, HttpResponse& error
   return &value.as_object();
 }
 
+std::optional<json::value> parse_object_body(std::string_view body, HttpResponse& error) {
+  std::optional<json::value> value = parse_json_body(body, error);
+  if (value && require_object(*value, error) == nullptr) return std::nullopt;
+  return value;
+}
+
 bool ObjectReader::fail(std::string field, std::string detail) {
   if (!error_) error_.emplace(std::move(field), std::move(detail));
   return false;

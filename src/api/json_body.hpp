@@ -37,7 +37,11 @@ class ObjectReader {
   std::optional<std::pair<std::string, std::string>> error_;
 };
 
-// The body must be a JSON object: returns it, or nullopt with `error` set.
+// The body must be a JSON object: returns it, or nullptr with `error` set.
 const boost::json::object* require_object(const boost::json::value& value, HttpResponse& error);
+
+// Parses a body that must be a JSON object: the parsed value (an object), or nullopt
+// with `error` set (400 malformed JSON, 422 not an object).
+std::optional<boost::json::value> parse_object_body(std::string_view body, HttpResponse& error);
 
 }  // namespace stockd

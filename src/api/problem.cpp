@@ -34,4 +34,13 @@ HttpResponse json_response(int status, const boost::json::value& body) {
   return response;
 }
 
+HttpResponse overloaded_problem(boost::json::object extra) {
+  HttpResponse response =
+      problem(503, "overloaded", "Overloaded",
+              "the engine's queues are full; retry after 1 s (applied events come back duplicate)",
+              std::move(extra));
+  response.set_header("Retry-After", "1");
+  return response;
+}
+
 }  // namespace stockd

@@ -22,4 +22,7 @@ HttpResponse validation_problem(std::string field, std::string detail,
 
 HttpResponse json_response(int status, const boost::json::value& body);
 
+// 503 /problems/overloaded with Retry-After: the engine's queues are full.
+HttpResponse overloaded_problem(boost::json::object extra = {});
+
 }  // namespace stockd

@@ -30,10 +30,9 @@ json::object purchase_order_json(const PurchaseOrder& po) {
 
 void post_purchase_order(ApiContext& api, Call call) {
   HttpResponse error;
-  const std::optional<json::value> body = parse_json_body(call.request.body, error);
+  const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));
-  const json::object* object = require_object(*body, error);
-  if (object == nullptr) return call.respond(std::move(error));
+  const json::object* object = &body->as_object();
   ObjectReader reader(*object);
   PurchaseOrder po;
   std::string expected_at;
@@ -49,12 +48,7 @@ void post_purchase_order(ApiContext& api, Call call) {
   po.expected_at = *when;
   api.engine.put_purchase_order(std::move(po), [respond = std::move(call.respond)](
                                                    PurchaseOrderResult result) {
-    if (result.overloaded) {
-      HttpResponse response =
-          problem(503, "overloaded", "Overloaded", "the engine's queues are full; retry after 1 s");
-      response.set_header("Retry-After", "1");
-      return respond(std::move(response));
-    }
+    if (result.overloaded) return respond(overloaded_problem());
     switch (result.error) {
       case PurchaseOrderError::none:
         break;

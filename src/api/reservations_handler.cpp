@@ -50,12 +50,8 @@ HttpResponse refusal(const ReserveResult& result) {
     }
     case ReserveStatus::invalid_order_id:
       return validation_problem("order_id", "order_id is 1-128 characters of [A-Za-z0-9._:-]");
-    case ReserveStatus::overloaded: {
-      HttpResponse response =
-          problem(503, "overloaded", "Overloaded", "the engine's queues are full; retry after 1 s");
-      response.set_header("Retry-After", "1");
-      return response;
-    }
+    case ReserveStatus::overloaded:
+      return overloaded_problem();
     case ReserveStatus::unknown_channel:
       return validation_problem("channel", "unknown channel", "unknown-channel", "Unknown channel");
     case ReserveStatus::reservation_exists:
@@ -80,10 +76,9 @@ void answer_end(Call call, ReserveResult result) {
 
 void post_reservation(ApiContext& api, Call call) {
   HttpResponse error;
-  const std::optional<json::value> body = parse_json_body(call.request.body, error);
+  const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));
-  const json::object* object = require_object(*body, error);
-  if (object == nullptr) return call.respond(std::move(error));
+  const json::object* object = &body->as_object();
   ObjectReader reader(*object);
   std::string sku, channel_id, location_id;
   int64_t quantity = 0;
@@ -217,10 +212,9 @@ void get_reservation(ApiContext& api, Call call) {
 
 void commit_reservation(ApiContext& api, Call call) {
   HttpResponse error;
-  const std::optional<json::value> body = parse_json_body(call.request.body, error);
+  const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));
-  const json::object* object = require_object(*body, error);
-  if (object == nullptr) return call.respond(std::move(error));
+  const json::object* object = &body->as_object();
   ObjectReader reader(*object);
   std::string order_id;
   if (!reader.only({"order_id"}) || !reader.text("order_id", order_id, true, 128)) {

@@ -17,13 +17,6 @@ namespace json = boost::json;
 namespace stockd {
 namespace {
 
-HttpResponse overloaded_problem() {
-  HttpResponse response =
-      problem(503, "overloaded", "Overloaded", "the engine's queues are full; retry after 1 s");
-  response.set_header("Retry-After", "1");
-  return response;
-}
-
 // Query options shared by the GET and the batch query: quantity (for pickup), the
 // shopper's lat/lon with radius_km (ship-from-store), and one location.
 struct QueryOptions {
@@ -201,10 +194,9 @@ void get_availability(ApiContext& api, Call call) {
 
 void post_availability_query(ApiContext& api, Call call) {
   HttpResponse error;
-  const std::optional<json::value> body = parse_json_body(call.request.body, error);
+  const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));
-  const json::object* object = require_object(*body, error);
-  if (object == nullptr) return call.respond(std::move(error));
+  const json::object* object = &body->as_object();
   ObjectReader reader(*object);
   std::string channel_id;
   if (!reader.only({"channel", "skus", "quantity", "lat", "lon", "radius_km", "location"}) ||

@@ -108,6 +108,12 @@ Status Shard::check_loaded_state() const {
   return Status::ok();
 }
 
+template <typename Result>
+void Shard::defer_reply(std::function<void(Result)>& done, Result result) {
+  replies_.push_back(
+      [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+}
+
 void Shard::start() {
   STOCKD_ASSERT(!thread_.joinable());
   thread_ = std::thread([this] { run(); });
@@ -253,6 +259,8 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
                                               there != nullptr ? there->position : kEmptyPosition,
                                               now, engine_.options_.rules);
   const uint64_t here_version_before = here.position.version;
+  const int64_t here_rate_before = here.position.sales_rate_milli_per_day;
+  const Timestamp here_rate_at_before = here.position.sales_rate_at;
   apply_event(event, source->priority, decision, here.position,
               there != nullptr ? &there->position : nullptr);
 
@@ -270,6 +278,11 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
   if (here.position.version != here_version_before) {
     mark_dirty(event.sku, event.location, here);
     record.versions.push_back({event.location, here.position.version});
+  } else if (here.position.sales_rate_milli_per_day != here_rate_before ||
+             here.position.sales_rate_at != here_rate_at_before) {
+    // A wholly superseded sale changes no bucket but still happened: its velocity is
+    // stored too (found by ReopenEqualsBefore, seed 5000305453119531132).
+    mark_dirty(event.sku, event.location, here);
   }
   if (there != nullptr && decision.deltas.touches(Target::to_location)) {
     mark_dirty(event.sku, event.to_location, *there);
@@ -314,9 +327,7 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
     if (result.status != ReserveStatus::ok) {
       stats_.reservations_refused.fetch_add(1, std::memory_order_relaxed);
     }
-    replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
+    defer_reply(command.done, std::move(result));
   };
   const int64_t ttl_seconds = std::chrono::duration_cast<std::chrono::seconds>(request.ttl).count();
   if (!is_valid_sku(request.sku)) {
@@ -541,9 +552,7 @@ void Shard::process(EndReservationCommand& command, Timestamp now, const Catalog
   } else {
     result = end(found->second, command.to, std::move(command.order_id), now);
   }
-  replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
-    done(std::move(result));
-  });
+  defer_reply(command.done, std::move(result));
 }
 
 void Shard::process(GetReservationCommand& command, Timestamp now, const Catalog& catalog) {
@@ -559,9 +568,7 @@ void Shard::process(GetReservationCommand& command, Timestamp now, const Catalog
   } else {
     result.status = ReserveStatus::reservation_not_found;
   }
-  replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
-    done(std::move(result));
-  });
+  defer_reply(command.done, std::move(result));
 }
 
 void Shard::process(GetStockCommand& command, Timestamp now, const Catalog& catalog) {
@@ -582,9 +589,7 @@ void Shard::process(GetStockCommand& command, Timestamp now, const Catalog& cata
     }
   }
   // Answered after this batch is durable, like every other reply.
-  replies_.push_back([done = std::move(command.done), view = std::move(view)]() mutable {
-    done(std::move(view));
-  });
+  defer_reply(command.done, std::move(view));
 }
 
 void Shard::receive_against_purchase_order(const Event& event, Timestamp now) {
@@ -656,11 +661,7 @@ void Shard::reserve_backorder(ReserveCommandItem& command, ReserveResult& result
 void Shard::process(PutPurchaseOrderCommand& command, Timestamp now, const Catalog& catalog) {
   PurchaseOrderResult result;
   PurchaseOrder po = std::move(command.po);
-  const auto answer = [&] {
-    replies_.push_back([done = std::move(command.done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
-  };
+  const auto answer = [&] { defer_reply(command.done, std::move(result)); };
   // A PO id is global; the same id for another SKU lands on another shard.
   const std::string claim = std::string("purchase_order") + '\0' + po.id;
   if (!engine_.inflight_->acquire(claim, index_)) {

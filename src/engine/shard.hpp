@@ -127,6 +127,9 @@ class Shard {
   ReserveResult end(Reservation& reservation, ReservationState to, std::string order_id,
                     Timestamp now);
   void flush();
+  // Answers `done` with `result` once this batch is durable.
+  template <typename Result>
+  void defer_reply(std::function<void(Result)>& done, Result result);
 
   PositionSlot& slot(const std::string& sku, const std::string& location);
   const Position* find(const std::string& sku, const std::string& location) const;

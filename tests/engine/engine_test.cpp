@@ -407,3 +407,26 @@ TEST_F(PurchaseOrderTest, AReceiptNamingThePoCountsAgainstIt) {
 
 }  // namespace
 }  // namespace stockd
+
+namespace stockd {
+namespace {
+
+class VelocityTest : public testing::EngineFixture {};
+
+// Regression (ReopenEqualsBefore, seed 5000305453119531132): a sale wholly covered by a
+// later count changes no bucket, but its velocity must be stored like any other change.
+TEST_F(VelocityTest, ASupersededSaleStillStoresItsVelocity) {
+  Event count = testing::event(EventType::count, 10, "2026-11-27T10:00:00Z");
+  count.sku = "A";
+  apply(count);
+  Event late_sale = testing::event(EventType::sale, 3, "2026-11-27T09:00:00Z");
+  late_sale.sku = "A";
+  ASSERT_EQ(apply(late_sale).status, EventStatus::superseded);
+  const Position before = position("A", "W1");
+  EXPECT_GT(before.sales_rate_milli_per_day, 0);
+  reopen();
+  EXPECT_EQ(position("A", "W1"), before);
+}
+
+}  // namespace
+}  // namespace stockd
