@@ -67,9 +67,16 @@ HttpResponse refusal(const ReserveResult& result) {
   return problem(500, "internal", "Internal error", "unexpected outcome");
 }
 
+// The reservation, with the version its position reached when this request changed it.
+json::object reservation_body(const ReserveResult& result) {
+  json::object body = reservation_json(result.reservation);
+  if (result.version != 0) body["version"] = result.version;
+  return body;
+}
+
 void answer_end(Call call, ReserveResult result) {
   if (result.status != ReserveStatus::ok) return call.respond(refusal(result));
-  call.respond(json_response(200, reservation_json(result.reservation)));
+  call.respond(json_response(200, reservation_body(result)));
 }
 
 }  // namespace
@@ -194,7 +201,7 @@ void post_reservation(ApiContext& api, Call call) {
     if (!scoped_key.empty()) api.inflight.end(scoped_key);
     HttpResponse response;
     if (result.status == ReserveStatus::ok) {
-      response = json_response(201, reservation_json(result.reservation));
+      response = json_response(201, reservation_body(result));
       response.set_header("Location", "/v1/reservations/" + result.reservation.id);
     } else {
       response = refusal(result);

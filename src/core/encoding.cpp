@@ -282,20 +282,24 @@ std::optional<PurchaseOrder> decode_purchase_order(std::string_view bytes) {
   return finish(in, std::move(po));
 }
 
+constexpr uint8_t kRequestKeyFormat = 2;  // 2 added the position version
+
 std::string encode_request_key_entry(const RequestKeyEntry& entry) {
   ByteWriter out;
-  out.u8(kFormat);
+  out.u8(kRequestKeyFormat);
   out.raw(as_bytes(entry.fingerprint));
   put_time(out, entry.created_at);
   out.u8(static_cast<uint8_t>(entry.status));
   out.i64(entry.available);
   out.str(encode_reservation(entry.reservation));
+  out.u64(entry.version);
   return out.take();
 }
 
 std::optional<RequestKeyEntry> decode_request_key_entry(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.u8() != kFormat) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kRequestKeyFormat) return std::nullopt;
   RequestKeyEntry entry;
   const std::string_view hash = in.raw(entry.fingerprint.size());
   if (hash.size() == entry.fingerprint.size()) {
@@ -309,6 +313,7 @@ std::optional<RequestKeyEntry> decode_request_key_entry(std::string_view bytes) 
   const auto reservation = decode_reservation(in.str());
   if (!reservation) return std::nullopt;
   entry.reservation = *reservation;
+  if (format >= 2) entry.version = in.u64();
   return finish(in, std::move(entry));
 }
 

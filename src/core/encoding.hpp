@@ -56,6 +56,7 @@ struct RequestKeyEntry {
   ReserveStatus status = ReserveStatus::ok;
   int64_t available = 0;
   Reservation reservation;  // as created (status ok)
+  uint64_t version = 0;     // the position's version the first response carried
   friend bool operator==(const RequestKeyEntry&, const RequestKeyEntry&) = default;
 };
 std::string encode_purchase_order(const PurchaseOrder& po);

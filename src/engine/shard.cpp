@@ -358,6 +358,7 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
         result.status = entry.status;
         result.available = entry.available;
         result.reservation = entry.reservation;
+        result.version = entry.version;
         result.replayed = true;
       }
       return answer();
@@ -378,8 +379,9 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
   }
   const auto remember = [&] {
     if (request.request_key.empty()) return;
-    RequestKeyEntry entry{request.request_fingerprint, now, result.status, result.available,
-                          result.reservation};
+    RequestKeyEntry entry{
+        request.request_fingerprint, now,           result.status, result.available,
+        result.reservation,          result.version};
     pending_request_keys_.insert_or_assign(request.request_key, entry);
     write_set_.request_keys.push_back({request.request_key, std::move(entry)});
   };

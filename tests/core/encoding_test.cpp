@@ -62,6 +62,29 @@ TEST(Encoding, ReservationAndIdempotencyEntryRoundTrip) {
   EXPECT_EQ(decode_idempotency_entry(encode_idempotency_entry(entry)), entry);
 }
 
+TEST(Encoding, RequestKeyEntryAndPurchaseOrderRoundTrip) {
+  RequestKeyEntry entry;
+  entry.fingerprint = sha256("POST /v1/reservations");
+  entry.created_at = testing::at("2026-11-27T10:00:00Z");
+  entry.status = ReserveStatus::insufficient_stock;
+  entry.available = 4;
+  entry.reservation.id = "r0001-00000000000000ff";
+  entry.reservation.backorder = true;
+  entry.reservation.promise_to = testing::at("2026-12-13T00:00:00Z");
+  entry.version = 9;
+  EXPECT_EQ(decode_request_key_entry(encode_request_key_entry(entry)), entry);
+  PurchaseOrder po;
+  po.id = "PO-1";
+  po.vendor = "acme";
+  po.sku = "A";
+  po.location = "W1";
+  po.quantity = 10;
+  po.received = 3;
+  po.promised = 2;
+  po.expected_at = testing::at("2026-12-10T00:00:00Z");
+  EXPECT_EQ(decode_purchase_order(encode_purchase_order(po)), po);
+}
+
 TEST(Ledger, RecordRoundTripsAndItsHashCoversEveryField) {
   LedgerRecord record;
   record.stream = 1;

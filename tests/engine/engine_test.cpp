@@ -261,6 +261,7 @@ TEST_F(EngineTest, ARequestKeyReplaysItsFirstOutcomeEvenAfterRestart) {
   EXPECT_EQ(replay.status, ReserveStatus::ok);
   EXPECT_TRUE(replay.replayed);
   EXPECT_EQ(replay.reservation, first.reservation);
+  EXPECT_EQ(replay.version, first.version);    // the first response, byte for byte
   EXPECT_EQ(position("A", "W1").reserved, 4);  // held once
   request.request_fingerprint = sha256("POST /v1/reservations {qty:5}");
   EXPECT_EQ(reserve_blocking(*engine_, request).status, ReserveStatus::idempotency_conflict);

@@ -38,6 +38,8 @@ test('the design core flow, end to end', async () => {
   assert.equal(committed.status, 200);
   assert.equal(committed.body.state, 'committed');
   assert.equal(committed.body.order_id, 'o-1001');
+  assert.equal(hold.body.version, 2);  // the position's version after the hold
+  assert.equal(committed.body.version, 3);
 
   const stock = await call(server, 'GET', '/v1/stock/TEE-RED-M');
   assert.equal(stock.status, 200);
