@@ -390,8 +390,11 @@ RC_GTEST_PROP(LedgerProperties, PromisesNeverExceedWhatTheChannelMaySell, ()) {
       const auto it = before.find({step.sku, step.location});
       const Position position = it == before.end() ? Position{} : it->second;
       const int64_t may_sell = sellable(position, rule, h.clock().now());
-      ReserveRequest request{step.sku, "web", {ReserveCandidate(step.location, rule)},
-                             step.quantity, std::chrono::seconds{60}};
+      ReserveRequest request{step.sku,
+                             "web",
+                             {ReserveCandidate(step.location, rule)},
+                             step.quantity,
+                             std::chrono::seconds{60}};
       const ReserveResult result = reserve_blocking(h.engine(), request);
       RC_ASSERT((result.status == ReserveStatus::ok) == (step.quantity <= may_sell));
       if (result.status == ReserveStatus::ok) {
