@@ -57,7 +57,8 @@ Engine::Engine(Store& store, const Clock& clock, EngineOptions options)
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      inflight_(std::make_unique<InflightKeys>()) {}
+      inflight_(std::make_unique<InflightKeys>()),
+      coordinator_queue_(std::make_unique<BoundedQueue<std::function<void()>>>(1024)) {}
 
 std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOptions options,
                                      std::string* error) {
@@ -109,6 +110,7 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
     return nullptr;
   }
   for (auto& shard : engine->shards_) shard->start();
+  engine->coordinator_ = std::thread([raw = engine.get()] { raw->run_coordinator(); });
   return engine;
 }
 
@@ -116,6 +118,9 @@ Engine::~Engine() { stop(); }
 
 void Engine::stop() {
   if (stopped_.exchange(true)) return;
+  // Group operations first: they need running shards to pause.
+  coordinator_queue_->force_push(std::function<void()>{});
+  if (coordinator_.joinable()) coordinator_.join();
   for (auto& shard : shards_) shard->push_stop();
   for (auto& shard : shards_) shard->join();
 }

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/time.hpp"
@@ -25,6 +26,7 @@
 #include "core/position.hpp"
 #include "core/purchase_order.hpp"
 #include "core/reservation.hpp"
+#include "engine/bounded_queue.hpp"
 #include "engine/store.hpp"
 
 namespace stockd {
@@ -89,6 +91,39 @@ struct ReserveResult {
   bool replayed = false;    // the stored outcome of an earlier request with the same key
 };
 
+// A reservation of several SKUs at one location, all at once or none (bundles and
+// multi-line carts). Lines naming the same SKU are summed before the guard.
+struct GroupLine {
+  std::string sku;
+  int64_t quantity = 0;  // per unit of the group
+};
+
+struct GroupReserveRequest {
+  std::string label;  // the bundle SKU, or "" for a plain multi-line hold
+  std::string channel;
+  std::vector<GroupLine> lines;
+  int64_t units = 1;                         // every line's quantity is multiplied by this
+  std::vector<ReserveCandidate> candidates;  // locations, most preferred first
+  Duration ttl = std::chrono::seconds{900};
+};
+
+struct GroupReservation {
+  std::string id;  // "g" + 16 hex digits
+  std::string label;
+  std::string channel;
+  std::string location;
+  int64_t units = 0;
+  ReservationState state = ReservationState::active;
+  std::vector<std::string> member_ids;
+  std::vector<Reservation> members;  // filled in results
+};
+
+struct GroupResult {
+  ReserveStatus status = ReserveStatus::ok;
+  GroupReservation group;
+  int64_t available = 0;  // with insufficient_stock: the most group units one location could hold
+};
+
 struct PurchaseOrderResult {
   PurchaseOrderError error = PurchaseOrderError::none;
   bool created = false;
@@ -139,6 +174,14 @@ class Engine {
                        std::function<void(ReserveResult)> done);
   void get_reservation(std::string id, std::function<void(ReserveResult)> done);
   void get_stock(std::string sku, std::function<void(StockView)> done);
+  // Multi-SKU holds, all at once or none: the involved shards pause at a batch boundary,
+  // the coordinator decides every line first, applies, and writes all their changes in
+  // one atomic durable write. One group operation runs at a time (no deadlock).
+  void reserve_group(GroupReserveRequest request, std::function<void(GroupResult)> done);
+  void end_group(std::string id, ReservationState to, std::string order_id,
+                 std::function<void(GroupResult)> done);
+  // A group as stored, with its members as they are now.
+  void get_group(std::string id, std::function<void(GroupResult)> done);
   // Opens or changes a purchase order (raises or lowers `incoming` at its location).
   void put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrderResult)> done);
   // A purchase order as durably stored (any shard).
@@ -178,6 +221,12 @@ class Engine {
   std::unique_ptr<InflightKeys> inflight_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> stopped_{false};
+  // The coordinator: one thread runs group operations one at a time.
+  void run_coordinator();
+  void with_paused_shards(const std::vector<std::string>& skus, const std::function<void()>& work);
+  std::unique_ptr<BoundedQueue<std::function<void()>>> coordinator_queue_;
+  std::thread coordinator_;
+  uint64_t group_serial_ = 0;
 };
 
 }  // namespace stockd

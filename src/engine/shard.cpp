@@ -150,6 +150,12 @@ void Shard::run() {
             using T = std::decay_t<decltype(item)>;
             if constexpr (std::is_same_v<T, StopCommand>) {
               stopping = true;
+            } else if constexpr (std::is_same_v<T, PauseCommand>) {
+              // A multi-shard operation: make everything before this durable and
+              // answered, then hand this shard's state to the coordinator until it resumes.
+              flush();
+              item.gate->paused.set_value();
+              item.gate->resumed.wait();
             } else {
               process(item, now, *catalog);
             }
@@ -411,39 +417,47 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
     return answer();
   }
 
+  const Position& held =
+      place_hold(request.sku, *chosen, request.channel, request.quantity, request.ttl, now);
+  result.reservation = active_.at(last_hold_id_);
+  result.available = available(held);
+  result.version = held.version;
+  remember();
+  answer();
+}
+
+const Position& Shard::place_hold(const std::string& sku, const std::string& location,
+                                  const std::string& channel, int64_t quantity, Duration ttl,
+                                  Timestamp now) {
   Reservation reservation;
-  reservation.id = new_reservation_id(request.sku);
-  while (active_.contains(reservation.id)) reservation.id = new_reservation_id(request.sku);
-  reservation.sku = request.sku;
-  reservation.location = *chosen;
-  reservation.channel = request.channel;
-  reservation.quantity = request.quantity;
+  reservation.id = new_reservation_id(sku);
+  while (active_.contains(reservation.id)) reservation.id = new_reservation_id(sku);
+  reservation.sku = sku;
+  reservation.location = location;
+  reservation.channel = channel;
+  reservation.quantity = quantity;
   reservation.created_at = now;
-  reservation.expires_at = now + request.ttl;
+  reservation.expires_at = now + ttl;
   reservation.state = ReservationState::active;
 
-  PositionSlot& held = slot(request.sku, *chosen);
+  PositionSlot& held = slot(sku, location);
   apply_reserve(held.position, reservation);
-  mark_dirty(request.sku, *chosen, held);
+  mark_dirty(sku, location, held);
 
   LedgerRecord record;
   record.kind = RecordKind::reservation_created;
-  record.sku = request.sku;
+  record.sku = sku;
   record.reservation_id = reservation.id;
   record.reservation_quantity = reservation.quantity;
-  record.deltas.push_back({*chosen, Bucket::reserved, reservation.quantity});
-  record.versions.push_back({*chosen, held.position.version});
+  record.deltas.push_back({location, Bucket::reserved, reservation.quantity});
+  record.versions.push_back({location, held.position.version});
   append(std::move(record), now);
   write_set_.reservations.push_back(reservation);
   expiry_.emplace(reservation.expires_at, reservation.id);
-  active_.emplace(reservation.id, reservation);
+  last_hold_id_ = reservation.id;
+  active_.emplace(reservation.id, std::move(reservation));
   stats_.reservations_created.fetch_add(1, std::memory_order_relaxed);
-
-  result.reservation = std::move(reservation);
-  result.available = available(held.position);
-  result.version = held.position.version;
-  remember();
-  answer();
+  return held.position;
 }
 
 ReserveResult Shard::end(Reservation& reservation, ReservationState to, std::string order_id,
@@ -736,6 +750,26 @@ void Shard::process(PutPurchaseOrderCommand& command, Timestamp now, const Catal
   write_purchase_order(po);
   result.purchase_order = po;
   answer();
+}
+
+void Shard::export_batch(WriteSet& into) {
+  STOCKD_ASSERT(replies_.empty());
+  STOCKD_ASSERT(held_keys_.empty());
+  for (const DirtyPosition& dirty : dirty_) {
+    into.positions.push_back({*dirty.sku, *dirty.location, dirty.slot->position});
+  }
+  for (auto& record : write_set_.ledger) into.ledger.push_back(std::move(record));
+  for (auto& reservation : write_set_.reservations)
+    into.reservations.push_back(std::move(reservation));
+  for (auto& entry : write_set_.aux) into.aux.push_back(std::move(entry));
+  STOCKD_ASSERT(write_set_.idempotency.empty() && write_set_.request_keys.empty() &&
+                write_set_.purchase_orders.empty());
+  write_set_.clear();
+  dirty_.clear();
+  pending_keys_.clear();
+  ended_this_batch_.clear();
+  pending_request_keys_.clear();
+  ++batch_number_;
 }
 
 void Shard::flush() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <random>
@@ -52,11 +53,19 @@ struct PutPurchaseOrderCommand {
   PurchaseOrder po;
   std::function<void(PurchaseOrderResult)> done;
 };
+// Pauses the shard at a batch boundary for a multi-shard operation (engine/coordinator).
+struct PauseGate {
+  std::promise<void> paused;         // set by the shard once it has flushed and stopped
+  std::shared_future<void> resumed;  // the shard waits on this
+};
+struct PauseCommand {
+  std::shared_ptr<PauseGate> gate;
+};
 struct StopCommand {};
 
 using Command =
     std::variant<EventsCommand, ReserveCommandItem, EndReservationCommand, GetReservationCommand,
-                 GetStockCommand, PutPurchaseOrderCommand, StopCommand>;
+                 GetStockCommand, PutPurchaseOrderCommand, PauseCommand, StopCommand>;
 
 struct ShardStats {
   std::atomic<uint64_t> events_applied{0};
@@ -92,6 +101,9 @@ class Shard {
   // False when the queue is full (the command is left untouched).
   bool try_push(Command& command) { return queue_.try_push(command); }
   void push_stop() { queue_.force_push(StopCommand{}); }
+  void push_pause(std::shared_ptr<PauseGate> gate) {
+    queue_.force_push(PauseCommand{std::move(gate)});
+  }
   void join();
 
   const ShardStats& stats() const { return stats_; }
@@ -127,6 +139,12 @@ class Shard {
   ReserveResult end(Reservation& reservation, ReservationState to, std::string order_id,
                     Timestamp now);
   void flush();
+  // While paused: moves this shard's pending changes into `into` (for one merged write).
+  void export_batch(WriteSet& into);
+  // Places an active hold (the caller checked it fits); returns the held position.
+  const Position& place_hold(const std::string& sku, const std::string& location,
+                             const std::string& channel, int64_t quantity, Duration ttl,
+                             Timestamp now);
   // Answers `done` with `result` once this batch is durable.
   template <typename Result>
   void defer_reply(std::function<void(Result)>& done, Result result);
@@ -168,6 +186,7 @@ class Shard {
   std::unordered_map<std::string, Reservation> ended_this_batch_;
   std::unordered_map<std::string, RequestKeyEntry> pending_request_keys_;
   std::vector<std::function<void()>> replies_;
+  std::string last_hold_id_;  // the id place_hold() last created
 };
 
 }  // namespace stockd

@@ -49,10 +49,11 @@ struct WriteSet {
   std::vector<IdempotencyWrite> idempotency;
   std::vector<Reservation> reservations;  // upserts by id
   std::vector<RequestKeyWrite> request_keys;
-  std::vector<PurchaseOrder> purchase_orders;  // upserts by id
+  std::vector<PurchaseOrder> purchase_orders;            // upserts by id
+  std::vector<std::pair<std::string, std::string>> aux;  // aux records, written atomically
   bool empty() const {
     return ledger.empty() && positions.empty() && idempotency.empty() && reservations.empty() &&
-           request_keys.empty() && purchase_orders.empty();
+           request_keys.empty() && purchase_orders.empty() && aux.empty();
   }
   void clear() {
     ledger.clear();
@@ -61,6 +62,7 @@ struct WriteSet {
     reservations.clear();
     request_keys.clear();
     purchase_orders.clear();
+    aux.clear();
   }
 };
 
@@ -100,6 +102,7 @@ class Store {
   // of the keys starting with `prefix`.
   virtual Status put_aux(std::string_view key, std::string_view value) = 0;
   virtual Status delete_aux(std::string_view key) = 0;
+  virtual std::optional<std::string> get_aux(std::string_view key) = 0;
   virtual Status for_each_aux(
       std::string_view prefix,
       const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;

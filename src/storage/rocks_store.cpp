@@ -269,6 +269,7 @@ Status RocksStore::write(const WriteSet& set) {
     batch.Put(impl_->family(kIdempotency), idempotency_key(write.source, write.id),
               encode_idempotency_entry(write.entry));
   }
+  for (const auto& [key, value] : set.aux) batch.Put(impl_->family(kAux), key, value);
   for (const PurchaseOrder& po : set.purchase_orders) {
     batch.Put(impl_->family(kPurchaseOrders), po.id, encode_purchase_order(po));
   }
@@ -372,6 +373,15 @@ Status RocksStore::put_aux(std::string_view key, std::string_view value) {
       impl_->db->Put(sync, impl_->family(kAux), key, rocksdb::Slice(value.data(), value.size()));
   if (!status.ok()) return Status::error(status.ToString());
   return Status::ok();
+}
+
+std::optional<std::string> RocksStore::get_aux(std::string_view key) {
+  std::string value;
+  const rocksdb::Status status =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kAux), key, &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) read_failed("aux", status);
+  return value;
 }
 
 Status RocksStore::delete_aux(std::string_view key) {

@@ -37,6 +37,7 @@ class RocksStore final : public Store {
       const std::function<void(const PurchaseOrder& po)>& visit) override;
   Status put_aux(std::string_view key, std::string_view value) override;
   Status delete_aux(std::string_view key) override;
+  std::optional<std::string> get_aux(std::string_view key) override;
   Status for_each_aux(
       std::string_view prefix,
       const std::function<void(std::string_view key, std::string_view value)>& visit) override;

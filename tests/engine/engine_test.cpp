@@ -5,6 +5,7 @@
 #include <future>
 #include <latch>
 #include <set>
+#include <thread>
 
 #include "engine/audit.hpp"
 #include "engine/engine_fixture.hpp"
@@ -427,6 +428,104 @@ TEST_F(VelocityTest, ASupersededSaleStillStoresItsVelocity) {
   EXPECT_GT(before.sales_rate_milli_per_day, 0);
   reopen();
   EXPECT_EQ(position("A", "W1"), before);
+}
+
+}  // namespace
+}  // namespace stockd
+
+namespace stockd {
+namespace {
+
+class GroupTest : public testing::EngineFixture {
+ protected:
+  GroupResult reserve_group(std::vector<GroupLine> lines, int64_t units,
+                            std::vector<std::string> locations = {"W1", "W2"}) {
+    GroupReserveRequest request;
+    request.label = "KIT";
+    request.channel = "web";
+    request.lines = std::move(lines);
+    request.units = units;
+    for (const std::string& location : locations) request.candidates.emplace_back(location);
+    request.ttl = std::chrono::seconds{60};
+    std::promise<GroupResult> promise;
+    engine_->reserve_group(request, [&](GroupResult r) { promise.set_value(std::move(r)); });
+    return promise.get_future().get();
+  }
+  GroupResult end_group(const std::string& id, ReservationState to, std::string order = "") {
+    std::promise<GroupResult> promise;
+    engine_->end_group(id, to, order, [&](GroupResult r) { promise.set_value(std::move(r)); });
+    return promise.get_future().get();
+  }
+  // Two SKUs on different shards.
+  std::string other_shard_sku() {
+    std::string other = "B";
+    for (int i = 0; Engine::slot_of(other) % 2 == Engine::slot_of("A") % 2; ++i) {
+      other = "B" + std::to_string(i);
+    }
+    return other;
+  }
+};
+
+TEST_F(GroupTest, AllComponentsAtOneLocationOrNone) {
+  const std::string b = other_shard_sku();
+  apply({receipt("a1", "A", 10, "W1"), receipt("b1", b, 1, "W1"), receipt("a2", "A", 10, "W2"),
+         receipt("b2", b, 5, "W2")});
+  // 2 kits of {1 A, 2 B}: W1 has too few B, W2 has all.
+  const GroupResult held = reserve_group({{"A", 1}, {b, 2}}, 2);
+  ASSERT_EQ(held.status, ReserveStatus::ok);
+  EXPECT_EQ(held.group.location, "W2");
+  ASSERT_EQ(held.group.members.size(), 2u);
+  EXPECT_EQ(position("A", "W2").reserved, 2);
+  EXPECT_EQ(position(b, "W2").reserved, 4);
+  // Nothing fits now: nothing is held anywhere.
+  const GroupResult refused = reserve_group({{"A", 1}, {b, 2}}, 1);
+  EXPECT_EQ(refused.status, ReserveStatus::insufficient_stock);
+  EXPECT_EQ(refused.available, 0);
+  EXPECT_EQ(position("A", "W1").reserved, 0);
+  EXPECT_EQ(position("A", "W2").reserved, 2);
+  reopen();  // one durable write: both holds and the group survive together
+  EXPECT_EQ(position(b, "W2").reserved, 4);
+  const GroupResult committed = end_group(held.group.id, ReservationState::committed, "o-7");
+  ASSERT_EQ(committed.status, ReserveStatus::ok);
+  EXPECT_EQ(position("A", "W2").allocated, 2);
+  EXPECT_EQ(position(b, "W2").allocated, 4);
+  EXPECT_EQ(end_group(held.group.id, ReservationState::released).status,
+            ReserveStatus::reservation_not_active);
+  EXPECT_EQ(end_group("gnope", ReservationState::released).status,
+            ReserveStatus::reservation_not_found);
+}
+
+TEST_F(GroupTest, LinesSharingAComponentAreSummedBeforeTheGuard) {
+  apply(receipt("a1", "A", 3, "W1"));
+  // Two lines of 2 A each: 4 > 3, so neither is held.
+  EXPECT_EQ(reserve_group({{"A", 2}, {"A", 2}}, 1, {"W1"}).status,
+            ReserveStatus::insufficient_stock);
+  EXPECT_EQ(position("A", "W1").reserved, 0);
+  EXPECT_EQ(reserve_group({{"A", 1}, {"A", 2}}, 1, {"W1"}).status, ReserveStatus::ok);
+  EXPECT_EQ(position("A", "W1").reserved, 3);
+}
+
+TEST_F(GroupTest, GroupsRunBesideOrdinaryTrafficWithoutDeadlock) {
+  const std::string b = other_shard_sku();
+  apply({receipt("a1", "A", 1000, "W1"), receipt("b1", b, 1000, "W1")});
+  std::vector<std::thread> threads;
+  std::atomic<int> granted{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if (t % 2 == 0) {
+          if (reserve_group({{"A", 1}, {b, 1}}, 1, {"W1"}).status == ReserveStatus::ok) ++granted;
+        } else {
+          apply(receipt("x" + std::to_string(t) + "-" + std::to_string(i), "A", 1, "W1"));
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(granted.load(), 50);
+  EXPECT_EQ(position("A", "W1").reserved, 50);
+  EXPECT_EQ(position(b, "W1").reserved, 50);
+  EXPECT_TRUE(verify_positions(*store_).ok);
 }
 
 }  // namespace
