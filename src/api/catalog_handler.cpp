@@ -45,6 +45,14 @@ json::object to_json(const Channel& channel) {
                                             {"max", channel.reservation_quantity_max}}}};
 }
 
+json::object to_json(const Bundle& bundle) {
+  json::array components;
+  for (const BundleComponent& component : bundle.components) {
+    components.push_back(json::object{{"sku", component.sku}, {"quantity", component.quantity}});
+  }
+  return json::object{{"sku", bundle.id}, {"components", std::move(components)}};
+}
+
 // Reads the body's fields into `out`; false with the reader's error on bad input.
 bool read(ObjectReader& reader, Location& out) {
   std::string type = "warehouse";
@@ -61,6 +69,31 @@ bool read(ObjectReader& reader, Location& out) {
   const auto parsed = location_type_from_name(type);
   if (!parsed) return reader.fail("type", "type must be warehouse, store, dropship or virtual");
   out.type = *parsed;
+  return true;
+}
+
+bool read(ObjectReader& reader, Bundle& out) {
+  if (!reader.only({"id", "sku", "components"})) return false;
+  std::string sku;
+  if (!reader.text("sku", sku)) return false;
+  if (!sku.empty() && sku != out.id)
+    return reader.fail("sku", "the body's sku differs from the path's");
+  const json::value* components = reader.find("components");
+  if (components == nullptr || !components->is_array()) {
+    return reader.fail("components", "components must be an array of {sku, quantity}");
+  }
+  for (const json::value& item : components->as_array()) {
+    if (!item.is_object()) return reader.fail("components", "each component is an object");
+    ObjectReader component_reader(item.as_object());
+    BundleComponent component;
+    if (!component_reader.only({"sku", "quantity"}) ||
+        !component_reader.text("sku", component.sku, true, 128) ||
+        !component_reader.integer("quantity", component.quantity, 1, 1000, true)) {
+      return reader.fail("components",
+                         "each component is {\"sku\": string, \"quantity\": 1..1000}");
+    }
+    out.components.push_back(std::move(component));
+  }
   return true;
 }
 
@@ -126,6 +159,10 @@ HttpResponse config_refusal(const ConfigCheck& check) {
                      "a channel's pool names this location; remove it from the channel first");
     case ConfigError::not_found:
       return problem(404, "not-found", "Not found", "no such entry");
+    case ConfigError::invalid_component:
+      return validation_problem(check.field,
+                                "a component may not be the bundle itself, another bundle, or "
+                                "repeated; and a bundle may not be a component elsewhere");
     default:
       return validation_problem(
           check.field, std::string(config_error_name(check.error)) + " (" + check.field + ")");
@@ -180,6 +217,14 @@ void delete_entry(ApiContext& api, Call& call, ConfigKind kind) {
 }  // namespace
 
 void put_location(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_location); }
+void put_bundle(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_bundle); }
+void get_bundle(ApiContext& api, Call call) {
+  get_entry(call, api.engine.catalog()->find_bundle(call.params.at(0)));
+}
+void delete_bundle(ApiContext& api, Call call) { delete_entry(api, call, ConfigKind::bundle); }
+void list_bundles(ApiContext& api, Call call) {
+  list_entries(call, api.engine.catalog()->bundles(), "bundles");
+}
 void put_source(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_source); }
 void put_channel(ApiContext& api, Call call) { put_entry(api, call, &Engine::put_channel); }
 

@@ -6,6 +6,7 @@
 #include "api/handlers.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
+#include "base/assert.hpp"
 #include "codec/json.hpp"
 #include "core/ids.hpp"
 
@@ -74,6 +75,155 @@ json::object reservation_body(const ReserveResult& result) {
   return body;
 }
 
+// The channel's pool as reservation candidates, most preferred first: one location if
+// named, and only stores within the shopper's radius when one is given.
+std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,
+                                              const std::string& location_id,
+                                              std::optional<GeoPoint> shopper, double radius_km,
+                                              Fulfilment fulfilment) {
+  std::vector<ReserveCandidate> candidates;
+  for (const ChannelLocation& member : pool_in_order(channel)) {
+    if (!location_id.empty() && member.id != location_id) continue;
+    const Location* location = catalog.find_location(member.id);
+    if (location == nullptr) continue;
+    if (shopper && location->type == LocationType::store &&
+        distance_km(*shopper, GeoPoint{location->lat, location->lon}) > radius_km) {
+      continue;  // ship-from-store only within the shopper's radius
+    }
+    candidates.emplace_back(member.id, sellable_rule(channel, *location, fulfilment));
+  }
+  return candidates;
+}
+
+json::object group_json(const GroupReservation& group) {
+  json::array members;
+  for (const Reservation& member : group.members) members.push_back(reservation_json(member));
+  json::object out{{"id", group.id},
+                   {"kind", "group"},
+                   {"channel", group.channel},
+                   {"location", group.location},
+                   {"units", group.units},
+                   {"state", reservation_state_name(group.state)},
+                   {"reservations", std::move(members)}};
+  if (!group.label.empty()) out["sku"] = group.label;
+  return out;
+}
+
+void answer_group(const Respond& respond, const GroupResult& result, int success_status) {
+  if (result.status != ReserveStatus::ok) {
+    ReserveResult refused;
+    refused.status = result.status;
+    refused.available = result.available;
+    refused.reservation.state = result.group.state;
+    return respond(refusal(refused));
+  }
+  HttpResponse response = json_response(success_status, group_json(result.group));
+  if (success_status == 201) response.set_header("Location", "/v1/reservations/" + result.group.id);
+  respond(std::move(response));
+}
+
+// Bundles and multi-line holds: every component at one location, all at once or none.
+void post_group_reservation(ApiContext& api, Call call, const json::object& object) {
+  ObjectReader reader(object);
+  std::string sku, channel_id, location_id;
+  int64_t quantity = 1, ttl_seconds = 0;
+  double lat = 0, lon = 0, radius_km = -1;
+  if (!reader.only({"sku", "channel", "quantity", "lines", "location", "ttl_seconds", "lat", "lon",
+                    "radius_km"}) ||
+      !reader.text("sku", sku, false, 128) || !reader.text("channel", channel_id, true, 128) ||
+      !reader.integer("quantity", quantity, 1, 1'000'000'000) ||
+      !reader.text("location", location_id, false, 128) ||
+      !reader.integer("ttl_seconds", ttl_seconds, 1, 7 * 24 * 3600) || !reader.number("lat", lat) ||
+      !reader.number("lon", lon) || !reader.number("radius_km", radius_km)) {
+    return call.respond(reader.error());
+  }
+  const bool has_shopper = reader.find("lat") || reader.find("lon") || reader.find("radius_km");
+  if (has_shopper && (!reader.find("lat") || !reader.find("lon") || !reader.find("radius_km") ||
+                      lat < -90 || lat > 90 || lon < -180 || lon > 180 || radius_km < 0)) {
+    return call.respond(validation_problem(
+        "radius_km", "lat (-90..90), lon (-180..180) and radius_km (>= 0) go together"));
+  }
+  const std::shared_ptr<const Catalog> catalog = api.engine.catalog();
+  const Channel* channel = catalog->find_channel(channel_id);
+  if (channel == nullptr) {
+    return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
+                                           "unknown-channel", "Unknown channel"));
+  }
+  const auto within_limits = [&](int64_t units) {
+    return units >= channel->reservation_quantity_min &&
+           (channel->reservation_quantity_max == 0 || units <= channel->reservation_quantity_max);
+  };
+  GroupReserveRequest request;
+  request.channel = channel_id;
+  request.ttl =
+      std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
+  const auto add = [&](const std::string& line_sku, int64_t line_quantity) {
+    if (const Bundle* bundle = catalog->find_bundle(line_sku)) {
+      for (const BundleComponent& component : bundle->components) {
+        request.lines.push_back({component.sku, component.quantity * line_quantity});
+      }
+    } else {
+      request.lines.push_back({line_sku, line_quantity});
+    }
+  };
+  if (const json::value* lines = reader.find("lines")) {
+    if (!sku.empty() || reader.find("quantity") != nullptr) {
+      return call.respond(validation_problem("lines", "send either sku and quantity, or lines"));
+    }
+    if (!lines->is_array() || lines->as_array().empty() || lines->as_array().size() > 100) {
+      return call.respond(
+          validation_problem("lines", "lines is an array of 1-100 {sku, quantity}"));
+    }
+    for (const json::value& line : lines->as_array()) {
+      std::string line_sku;
+      int64_t line_quantity = 0;
+      if (!line.is_object())
+        return call.respond(validation_problem("lines", "each line is an object"));
+      ObjectReader line_reader(line.as_object());
+      if (!line_reader.only({"sku", "quantity"}) || !line_reader.text("sku", line_sku, true, 128) ||
+          !line_reader.integer("quantity", line_quantity, 1, 1'000'000'000, true)) {
+        return call.respond(
+            validation_problem("lines", "each line is {\"sku\": string, \"quantity\": >= 1}"));
+      }
+      if (!is_valid_sku(line_sku)) {
+        return call.respond(
+            validation_problem("lines", "a SKU is 1-128 characters of [A-Za-z0-9._:/-]"));
+      }
+      if (!within_limits(line_quantity)) {
+        return call.respond(
+            validation_problem("lines", "a line's quantity is outside the channel's limits",
+                               "quantity-limit", "Quantity outside the channel's limits"));
+      }
+      add(line_sku, line_quantity);
+    }
+  } else {
+    const Bundle* bundle = catalog->find_bundle(sku);
+    STOCKD_ASSERT(bundle != nullptr);  // post_reservation routes only bundles here
+    if (!within_limits(quantity)) {
+      return call.respond(validation_problem("quantity", "quantity is outside the channel's limits",
+                                             "quantity-limit",
+                                             "Quantity outside the channel's limits"));
+    }
+    request.label = sku;
+    request.units = quantity;
+    for (const BundleComponent& component : bundle->components) {
+      request.lines.push_back({component.sku, component.quantity});
+    }
+  }
+  request.candidates =
+      pool_candidates(*channel, *catalog, location_id,
+                      has_shopper ? std::optional<GeoPoint>(GeoPoint{lat, lon}) : std::nullopt,
+                      radius_km, Fulfilment::ship);
+  if (request.candidates.empty()) {
+    return call.respond(validation_problem("location", "no location of the channel can serve this",
+                                           "location-not-in-channel", "Location not in channel"));
+  }
+  api.engine.reserve_group(std::move(request),
+                           [respond = std::move(call.respond)](GroupResult result) {
+                             answer_group(respond, result, 201);
+                           });
+}
+
 void answer_end(Call call, ReserveResult result) {
   if (result.status != ReserveStatus::ok) return call.respond(refusal(result));
   call.respond(json_response(200, reservation_body(result)));
@@ -86,6 +236,12 @@ void post_reservation(ApiContext& api, Call call) {
   const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));
   const json::object* object = &body->as_object();
+  if (object->contains("lines")) return post_group_reservation(api, std::move(call), *object);
+  if (const json::value* named = object->if_contains("sku");
+      named != nullptr && named->is_string() &&
+      api.engine.catalog()->find_bundle(named->as_string()) != nullptr) {
+    return post_group_reservation(api, std::move(call), *object);
+  }
   ObjectReader reader(*object);
   std::string sku, channel_id, location_id;
   int64_t quantity = 0;
@@ -164,18 +320,10 @@ void post_reservation(ApiContext& api, Call call) {
   request.quantity = quantity;
   request.ttl =
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
-  for (const ChannelLocation& member : pool_in_order(*channel)) {
-    if (!location_id.empty() && member.id != location_id) continue;
-    const Location* location = catalog->find_location(member.id);
-    if (location == nullptr) continue;
-    if (has_shopper && location->type == LocationType::store &&
-        distance_km(GeoPoint{lat, lon}, GeoPoint{location->lat, location->lon}) > radius_km) {
-      continue;  // ship-from-store only within the shopper's radius
-    }
-    request.candidates.emplace_back(
-        member.id,
-        sellable_rule(*channel, *location, pickup ? Fulfilment::pickup : Fulfilment::ship));
-  }
+  request.candidates =
+      pool_candidates(*channel, *catalog, location_id,
+                      has_shopper ? std::optional<GeoPoint>(GeoPoint{lat, lon}) : std::nullopt,
+                      radius_km, pickup ? Fulfilment::pickup : Fulfilment::ship);
   if (request.candidates.empty()) {
     ReserveResult none;
     none.status = ReserveStatus::insufficient_stock;
@@ -212,6 +360,12 @@ void post_reservation(ApiContext& api, Call call) {
 }
 
 void get_reservation(ApiContext& api, Call call) {
+  if (call.params.at(0).starts_with("g")) {
+    return api.engine.get_group(call.params.at(0),
+                                [respond = std::move(call.respond)](GroupResult result) {
+                                  answer_group(respond, result, 200);
+                                });
+  }
   api.engine.get_reservation(call.params.at(0), [call](ReserveResult result) mutable {
     answer_end(std::move(call), std::move(result));
   });
@@ -228,6 +382,12 @@ void commit_reservation(ApiContext& api, Call call) {
     return call.respond(reader.error());
   }
   std::string id = call.params.at(0);
+  if (id.starts_with("g")) {
+    return api.engine.end_group(std::move(id), ReservationState::committed, std::move(order_id),
+                                [respond = std::move(call.respond)](GroupResult result) {
+                                  answer_group(respond, result, 200);
+                                });
+  }
   api.engine.end_reservation(
       std::move(id), ReservationState::committed, std::move(order_id),
       [call](ReserveResult result) mutable { answer_end(std::move(call), std::move(result)); });
@@ -235,6 +395,12 @@ void commit_reservation(ApiContext& api, Call call) {
 
 void release_reservation(ApiContext& api, Call call) {
   std::string id = call.params.at(0);
+  if (id.starts_with("g")) {
+    return api.engine.end_group(std::move(id), ReservationState::released, "",
+                                [respond = std::move(call.respond)](GroupResult result) {
+                                  answer_group(respond, result, 200);
+                                });
+  }
   api.engine.end_reservation(
       std::move(id), ReservationState::released, "",
       [call](ReserveResult result) mutable { answer_end(std::move(call), std::move(result)); });

@@ -7,6 +7,7 @@
 #include "api/handlers.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
+#include "base/limits.hpp"
 #include "codec/json.hpp"
 #include "core/availability.hpp"
 #include "core/ids.hpp"
@@ -140,6 +141,92 @@ std::optional<HttpResponse> read_query_options(
   return std::nullopt;
 }
 
+// A bundle's availability: at each pool location, the minimum over its components of
+// what the channel may sell of each, divided by the quantity per bundle.
+void bundle_availability(ApiContext& api, const Bundle& bundle,
+                         std::shared_ptr<const Catalog> catalog, const Channel* channel,
+                         QueryOptions options, Respond respond) {
+  struct Gather {
+    std::mutex mutex;
+    std::vector<StockView> views;
+    size_t remaining = 0;
+    bool overloaded = false;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->views.resize(bundle.components.size());
+  gather->remaining = bundle.components.size();
+  const Clock& clock = api.clock;
+  for (size_t i = 0; i < bundle.components.size(); ++i) {
+    api.engine.get_stock(bundle.components[i].sku, [=, &clock](StockView view) {
+      std::unique_lock lock(gather->mutex);
+      gather->overloaded = gather->overloaded || view.overloaded;
+      gather->views[i] = std::move(view);
+      if (--gather->remaining != 0) return;
+      lock.unlock();
+      if (gather->overloaded) return respond(overloaded_problem());
+      AvailabilityRequest request;
+      request.quantity = options.quantity;
+      request.shopper = options.shopper;
+      request.radius_km = options.radius_km;
+      request.only_location = options.location;
+      request.now = clock.now();
+      std::vector<ChannelAvailability> per_component;
+      for (const StockView& each : gather->views) {
+        per_component.push_back(channel_availability(
+            *channel, *catalog,
+            [&](std::string_view location) -> const Position* {
+              for (const PositionView& held : each.positions) {
+                if (held.location == location) return &held.position;
+              }
+              return nullptr;
+            },
+            request));
+      }
+      json::object out;
+      out["sku"] = bundle.id;
+      out["channel"] = channel->id;
+      out["bundle"] = true;
+      json::array components;
+      for (const BundleComponent& component : bundle.components) {
+        components.push_back(
+            json::object{{"sku", component.sku}, {"quantity", component.quantity}});
+      }
+      out["components"] = std::move(components);
+      int64_t total = 0;
+      json::array locations;
+      for (size_t l = 0; l < per_component.front().locations.size(); ++l) {
+        int64_t units = limits::quantity_max;
+        size_t limiting = 0;
+        for (size_t c = 0; c < per_component.size(); ++c) {
+          const int64_t here =
+              per_component[c].locations[l].sellable_units / bundle.components[c].quantity;
+          if (here < units) {
+            units = here;
+            limiting = c;
+          }
+        }
+        const LocationAvailability& first = per_component.front().locations[l];
+        const LocationAvailability& limit = per_component[limiting].locations[l];
+        total += units;
+        json::object item;
+        item["location"] = first.location;
+        item["type"] = location_type_name(first.type);
+        item["priority"] = first.pool_priority;
+        item["available"] = units;
+        item["reason"] = units > 0 ? std::string("contributes")
+                         : limit.reason == LocationReason::contributes
+                             ? std::string("component_short")
+                             : std::string(location_reason_name(limit.reason));
+        item["limited_by"] = bundle.components[limiting].sku;
+        locations.push_back(std::move(item));
+      }
+      out["available"] = total;
+      out["locations"] = std::move(locations);
+      respond(json_response(200, out));
+    });
+  }
+}
+
 }  // namespace
 
 void get_stock(ApiContext& api, Call call) {
@@ -183,6 +270,9 @@ void get_availability(ApiContext& api, Call call) {
           },
           options)) {
     return call.respond(std::move(*problem_response));
+  }
+  if (const Bundle* bundle = catalog->find_bundle(sku)) {
+    return bundle_availability(api, *bundle, catalog, channel, options, std::move(call.respond));
   }
   const Clock& clock = api.clock;
   api.engine.get_stock(std::move(sku), [catalog, channel, options, &clock,

@@ -64,6 +64,8 @@ std::string_view config_error_name(ConfigError error) {
       return "location_in_use";
     case ConfigError::not_found:
       return "not_found";
+    case ConfigError::invalid_component:
+      return "invalid_component";
   }
   STOCKD_UNREACHABLE();
 }
@@ -73,6 +75,44 @@ const Location* Catalog::find_location(std::string_view id) const {
 }
 const Source* Catalog::find_source(std::string_view id) const { return find_in(sources_, id); }
 const Channel* Catalog::find_channel(std::string_view id) const { return find_in(channels_, id); }
+const Bundle* Catalog::find_bundle(std::string_view sku) const { return find_in(bundles_, sku); }
+
+ConfigCheck Catalog::check(const Bundle& bundle) const {
+  if (!is_valid_sku(bundle.id)) return {ConfigError::invalid_id, "sku"};
+  if (bundle.components.empty() || bundle.components.size() > 50) {
+    return {ConfigError::value_out_of_range, "components"};
+  }
+  std::set<std::string_view> seen;
+  for (const BundleComponent& component : bundle.components) {
+    if (!is_valid_sku(component.sku) || component.sku == bundle.id ||
+        find_bundle(component.sku) != nullptr || !seen.insert(component.sku).second) {
+      return {ConfigError::invalid_component, "components"};
+    }
+    if (component.quantity < 1 || component.quantity > 1000) {
+      return {ConfigError::value_out_of_range, "components"};
+    }
+  }
+  // A bundle cannot be a component of another bundle.
+  for (const auto& [sku, other] : bundles_) {
+    for (const BundleComponent& component : other.components) {
+      if (component.sku == bundle.id) return {ConfigError::invalid_component, "sku"};
+    }
+  }
+  return {};
+}
+
+void Catalog::put(Bundle bundle) {
+  STOCKD_ASSERT(check(bundle).ok());
+  std::string id = bundle.id;
+  bundles_.insert_or_assign(std::move(id), std::move(bundle));
+}
+
+bool Catalog::remove_bundle(std::string_view sku) {
+  const auto found = bundles_.find(sku);
+  if (found == bundles_.end()) return false;
+  bundles_.erase(found);
+  return true;
+}
 
 ConfigCheck Catalog::check(const Location& location) const {
   if (!is_valid_id(location.id)) return {ConfigError::invalid_id, "id"};

@@ -56,6 +56,18 @@ struct Channel {
   friend bool operator==(const Channel&, const Channel&) = default;
 };
 
+// A kit or bundle: a SKU with no stock of its own, made of components.
+struct BundleComponent {
+  std::string sku;
+  int64_t quantity = 1;  // per bundle
+  friend bool operator==(const BundleComponent&, const BundleComponent&) = default;
+};
+struct Bundle {
+  std::string id;  // the bundle's SKU
+  std::vector<BundleComponent> components;
+  friend bool operator==(const Bundle&, const Bundle&) = default;
+};
+
 // Why a configuration entry is refused. Names are the wire codes.
 enum class ConfigError : uint8_t {
   none = 0,
@@ -69,6 +81,7 @@ enum class ConfigError : uint8_t {
   text_too_long = 8,
   location_in_use = 9,  // a channel's pool names it
   not_found = 10,
+  invalid_component = 11,  // a bundle component that is itself a bundle, the bundle, or repeated
 };
 std::string_view config_error_name(ConfigError error);
 
@@ -83,6 +96,8 @@ class Catalog {
   const Location* find_location(std::string_view id) const;
   const Source* find_source(std::string_view id) const;
   const Channel* find_channel(std::string_view id) const;
+  const Bundle* find_bundle(std::string_view sku) const;
+  const std::map<std::string, Bundle, std::less<>>& bundles() const { return bundles_; }
 
   const std::map<std::string, Location, std::less<>>& locations() const { return locations_; }
   const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
@@ -92,11 +107,14 @@ class Catalog {
   ConfigCheck check(const Location& location) const;
   ConfigCheck check(const Source& source) const;
   ConfigCheck check(const Channel& channel) const;
+  ConfigCheck check(const Bundle& bundle) const;
 
   // Insert or replace. The entry must have passed check().
   void put(Location location);
   void put(Source source);
   void put(Channel channel);
+  void put(Bundle bundle);
+  bool remove_bundle(std::string_view sku);
   bool remove_location(std::string_view id);
   bool remove_source(std::string_view id);
   bool remove_channel(std::string_view id);
@@ -105,6 +123,7 @@ class Catalog {
   std::map<std::string, Location, std::less<>> locations_;
   std::map<std::string, Source, std::less<>> sources_;
   std::map<std::string, Channel, std::less<>> channels_;
+  std::map<std::string, Bundle, std::less<>> bundles_;
 };
 
 }  // namespace stockd

@@ -153,6 +153,34 @@ std::optional<Location> decode_location(std::string_view bytes) {
   return finish(in, std::move(location));
 }
 
+std::string encode_bundle(const Bundle& bundle) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(bundle.id);
+  out.u32(static_cast<uint32_t>(bundle.components.size()));
+  for (const BundleComponent& component : bundle.components) {
+    out.str(component.sku);
+    out.i64(component.quantity);
+  }
+  return out.take();
+}
+
+std::optional<Bundle> decode_bundle(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Bundle bundle;
+  bundle.id = in.str();
+  const uint32_t count = in.u32();
+  if (count > 1000) return std::nullopt;
+  for (uint32_t i = 0; i < count && in.ok(); ++i) {
+    BundleComponent component;
+    component.sku = in.str();
+    component.quantity = in.i64();
+    bundle.components.push_back(std::move(component));
+  }
+  return finish(in, std::move(bundle));
+}
+
 std::string encode_source(const Source& source) {
   ByteWriter out;
   out.u8(kFormat);

@@ -26,6 +26,8 @@ std::string encode_location(const Location& location);
 std::optional<Location> decode_location(std::string_view bytes);
 std::string encode_source(const Source& source);
 std::optional<Source> decode_source(std::string_view bytes);
+std::string encode_bundle(const Bundle& bundle);
+std::optional<Bundle> decode_bundle(std::string_view bytes);
 std::string encode_channel(const Channel& channel);
 std::optional<Channel> decode_channel(std::string_view bytes);
 

@@ -261,9 +261,12 @@ ConfigCheck Engine::put_config(Entry entry) {
   } else if constexpr (std::is_same_v<Entry, Source>) {
     bytes = encode_source(entry);
     kind = ConfigKind::source;
-  } else {
+  } else if constexpr (std::is_same_v<Entry, Channel>) {
     bytes = encode_channel(entry);
     kind = ConfigKind::channel;
+  } else {
+    bytes = encode_bundle(entry);
+    kind = ConfigKind::bundle;
   }
   if (Status status = store_.put_config(kind, entry.id, bytes); !status.is_ok()) {
     std::fprintf(stderr, "stockd: configuration write failed: %s\n", status.message().c_str());
@@ -295,6 +298,9 @@ ConfigCheck Engine::remove_config(ConfigKind kind, std::string_view id) {
     case ConfigKind::channel:
       removed = next->remove_channel(id);
       break;
+    case ConfigKind::bundle:
+      removed = next->remove_bundle(id);
+      break;
   }
   if (!removed) return {ConfigError::not_found, "id"};
   if (Status status = store_.delete_config(kind, id); !status.is_ok()) {
@@ -308,6 +314,7 @@ ConfigCheck Engine::remove_config(ConfigKind kind, std::string_view id) {
 ConfigCheck Engine::put_location(Location location) { return put_config(std::move(location)); }
 ConfigCheck Engine::put_source(Source source) { return put_config(std::move(source)); }
 ConfigCheck Engine::put_channel(Channel channel) { return put_config(std::move(channel)); }
+ConfigCheck Engine::put_bundle(Bundle bundle) { return put_config(std::move(bundle)); }
 
 EngineStats Engine::stats() const {
   EngineStats total;

@@ -66,7 +66,7 @@ struct WriteSet {
   }
 };
 
-enum class ConfigKind : uint8_t { location = 'L', source = 'S', channel = 'C' };
+enum class ConfigKind : uint8_t { location = 'L', source = 'S', channel = 'C', bundle = 'K' };
 
 class Store {
  public:

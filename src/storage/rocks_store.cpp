@@ -463,6 +463,7 @@ Status RocksStore::load_catalog(Catalog& out) {
   std::vector<Location> locations;
   std::vector<Source> sources;
   std::vector<Channel> channels;
+  std::vector<Bundle> bundles;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     const std::string_view value(it->value().data(), it->value().size());
@@ -487,6 +488,12 @@ Status RocksStore::load_catalog(Catalog& out) {
             ok = true;
           }
           break;
+        case ConfigKind::bundle:
+          if (auto bundle = decode_bundle(value)) {
+            bundles.push_back(std::move(*bundle));
+            ok = true;
+          }
+          break;
       }
     }
     if (!ok) return Status::error("store is corrupt: unreadable configuration entry");
@@ -505,6 +512,10 @@ Status RocksStore::load_catalog(Catalog& out) {
     if (!out.check(channel).ok())
       return Status::error("stored channel " + channel.id + " is invalid");
     out.put(std::move(channel));
+  }
+  for (Bundle& bundle : bundles) {
+    if (!out.check(bundle).ok()) return Status::error("stored bundle " + bundle.id + " is invalid");
+    out.put(std::move(bundle));
   }
   return Status::ok();
 }

@@ -54,5 +54,21 @@ TEST(Catalog, PutReplacesAndRemoveForgets) {
   EXPECT_EQ(catalog.find_source("wms"), nullptr);
 }
 
+TEST(Catalog, BundlesAreMadeOfPlainDistinctSkus) {
+  Catalog catalog;
+  Bundle kit{"KIT", {{"CAM", 1}, {"BAT", 2}}};
+  EXPECT_TRUE(catalog.check(kit).ok());
+  catalog.put(kit);
+  EXPECT_EQ(catalog.check(Bundle{"BIG", {{"KIT", 1}}}).error, ConfigError::invalid_component);
+  EXPECT_EQ(catalog.check(Bundle{"SELF", {{"SELF", 1}}}).error, ConfigError::invalid_component);
+  EXPECT_EQ(catalog.check(Bundle{"DUP", {{"A", 1}, {"A", 1}}}).error,
+            ConfigError::invalid_component);
+  EXPECT_EQ(catalog.check(Bundle{"CAM", {{"X", 1}}}).error, ConfigError::invalid_component);
+  EXPECT_EQ(catalog.check(Bundle{"ZERO", {{"X", 0}}}).error, ConfigError::value_out_of_range);
+  EXPECT_EQ(catalog.check(Bundle{"EMPTY", {}}).error, ConfigError::value_out_of_range);
+  EXPECT_TRUE(catalog.remove_bundle("KIT"));
+  EXPECT_EQ(catalog.find_bundle("KIT"), nullptr);
+}
+
 }  // namespace
 }  // namespace stockd

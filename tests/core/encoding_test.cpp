@@ -45,6 +45,8 @@ TEST(Encoding, CatalogEntriesRoundTrip) {
   channel.buffer_units = 2;
   channel.pickup = true;
   EXPECT_EQ(decode_channel(encode_channel(channel)), channel);
+  const Bundle kit{"KIT", {{"CAM", 1}, {"BAT", 2}}};
+  EXPECT_EQ(decode_bundle(encode_bundle(kit)), kit);
 }
 
 TEST(Encoding, ReservationAndIdempotencyEntryRoundTrip) {

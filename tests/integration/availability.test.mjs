@@ -126,3 +126,45 @@ test('backorder: quantity and date from open POs, promises locked, slips put the
   const moved = await call(server, 'POST', '/v1/purchase-orders', { body: { id: 'AV6-EARLY', vendor: 'acme', sku: 'OTHER', location: 'W1', quantity: 3, expected_at: '2026-12-30T00:00:00Z' } });
   assert.equal(moved.status, 409);
 });
+
+test('bundles: availability is the minimum over components; holds are all at once or none', async () => {
+  const put = await call(server, 'PUT', '/v1/bundles/KIT', { body: { components: [{ sku: 'CAM', quantity: 1 }, { sku: 'BAT', quantity: 2 }] } });
+  assert.equal(put.status, 200);
+  assert.equal((await call(server, 'PUT', '/v1/bundles/BAD', { body: { components: [{ sku: 'KIT', quantity: 1 }] } })).status, 422);
+  assert.equal((await call(server, 'PUT', '/v1/bundles/SELF', { body: { components: [{ sku: 'SELF', quantity: 1 }] } })).status, 422);
+  await post({ events: [event('receipt', 'CAM', 'W1', 6), event('receipt', 'BAT', 'W1', 7)] });
+  const a = await call(server, 'GET', '/v1/availability/KIT?channel=market');
+  assert.equal(a.status, 200);
+  assert.equal(a.body.bundle, true);
+  // market holds back max(1, 10%) per position: CAM 6-1=5, BAT 7-1=6 -> min(5/1, 6/2) = 3
+  assert.equal(a.body.available, 3);
+  assert.equal(a.body.locations[0].limited_by, 'BAT');
+  const held = await call(server, 'POST', '/v1/reservations', { body: { sku: 'KIT', channel: 'market', quantity: 3 } });
+  assert.equal(held.status, 201, held.text);
+  assert.equal(held.body.kind, 'group');
+  assert.equal(held.body.reservations.length, 2);
+  assert.match(held.headers.get('location'), /^\/v1\/reservations\/g/);
+  const stock = async (sku) => (await call(server, 'GET', `/v1/stock/${sku}`)).body.positions.find((p) => p.location === 'W1');
+  assert.equal((await stock('CAM')).reserved, 3);
+  assert.equal((await stock('BAT')).reserved, 6);
+  // A cart with one more kit and one loose battery: BAT needs 2 + 1 > what is left; nothing is held.
+  const cart = await call(server, 'POST', '/v1/reservations', { body: { channel: 'market', lines: [{ sku: 'KIT', quantity: 1 }, { sku: 'BAT', quantity: 1 }] } });
+  assert.equal(cart.status, 409);
+  assert.equal((await stock('CAM')).reserved, 3);
+  assert.equal((await stock('BAT')).reserved, 6);
+  const got = await call(server, 'GET', `/v1/reservations/${held.body.id}`);
+  assert.equal(got.body.state, 'active');
+  const released = await call(server, 'DELETE', `/v1/reservations/${held.body.id}`);
+  assert.equal(released.status, 200);
+  assert.equal(released.body.state, 'released');
+  assert.equal((await stock('BAT')).reserved, 0);
+  assert.equal((await call(server, 'DELETE', `/v1/reservations/${held.body.id}`)).status, 409);
+  const ok = await call(server, 'POST', '/v1/reservations', { body: { channel: 'market', lines: [{ sku: 'KIT', quantity: 1 }, { sku: 'BAT', quantity: 1 }] } });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal((await stock('BAT')).reserved, 3);
+  const committed = await call(server, 'POST', `/v1/reservations/${ok.body.id}/commit`, { body: { order_id: 'o-kit' } });
+  assert.equal(committed.body.state, 'committed');
+  assert.equal((await stock('BAT')).allocated, 3);
+  assert.equal((await call(server, 'GET', '/v1/bundles/KIT')).body.components.length, 2);
+  assert.equal((await call(server, 'DELETE', '/v1/bundles/KIT')).status, 204);
+});

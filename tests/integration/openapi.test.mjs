@@ -124,6 +124,16 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('GET', '/v1/availability/SPEC-BO?channel=spec-bo&quantity=2&lat=52.5&lon=13.4&radius_km=100', {}, 200);
     await through('POST', '/v1/reservations', { body: { sku: 'SPEC-BO', channel: 'spec-bo', quantity: 2, backorder: true } }, 201);
     await through('POST', '/v1/reservations', { body: { sku: 'SPEC-BO', channel: 'spec-bo', quantity: 11 } }, 422);
+    await through('PUT', '/v1/bundles/SPEC-KIT', { body: { components: [{ sku: 'SPEC-1', quantity: 1 }, { sku: 'SPEC-BO', quantity: 1 }] } }, 200);
+    await through('GET', '/v1/bundles/SPEC-KIT', {}, 200);
+    await through('GET', '/v1/bundles', {}, 200);
+    await through('POST', '/v1/events', { body: receipt('SPEC-BO', 5) }, 200);
+    await through('GET', '/v1/availability/SPEC-KIT?channel=web', {}, 200);
+    const kit = await through('POST', '/v1/reservations', { body: { sku: 'SPEC-KIT', channel: 'web', quantity: 1 } }, 201);
+    await through('GET', `/v1/reservations/${kit.body.id}`, {}, 200);
+    await through('POST', '/v1/reservations', { body: { channel: 'web', lines: [{ sku: 'SPEC-1', quantity: 1 }, { sku: 'SPEC-KIT', quantity: 1 }] } }, 201);
+    await through('POST', `/v1/reservations/${kit.body.id}/commit`, { body: { order_id: 'o-kit' } }, 200);
+    await through('DELETE', '/v1/bundles/SPEC-KIT', {}, 204);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');
