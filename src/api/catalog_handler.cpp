@@ -27,22 +27,33 @@ json::object to_json(const Source& source) {
   return json::object{{"id", source.id}, {"priority", source.priority}};
 }
 
+json::object quantity_json(const Channel& channel) {
+  json::object out{{"min", channel.reservation_quantity_min},
+                   {"max", channel.reservation_quantity_max}};
+  if (!channel.sku_limits.empty()) {
+    json::object skus;
+    for (const SkuQuantityLimit& limit : channel.sku_limits) {
+      skus[limit.sku] = json::object{{"min", limit.min}, {"max", limit.max}};
+    }
+    out["skus"] = std::move(skus);
+  }
+  return out;
+}
+
 json::object to_json(const Channel& channel) {
   json::array pool;
   for (const ChannelLocation& member : channel.locations) {
     pool.push_back(json::object{{"id", member.id}, {"priority", member.priority}});
   }
-  return json::object{
-      {"id", channel.id},
-      {"locations", std::move(pool)},
-      {"buffer",
-       json::object{{"units", channel.buffer_units}, {"percent", channel.buffer_percent}}},
-      {"sync_latency_seconds", channel.sync_latency_seconds},
-      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
-      {"pickup", channel.pickup},
-      {"backorder", channel.backorder},
-      {"reservation_quantity", json::object{{"min", channel.reservation_quantity_min},
-                                            {"max", channel.reservation_quantity_max}}}};
+  return json::object{{"id", channel.id},
+                      {"locations", std::move(pool)},
+                      {"buffer", json::object{{"units", channel.buffer_units},
+                                              {"percent", channel.buffer_percent}}},
+                      {"sync_latency_seconds", channel.sync_latency_seconds},
+                      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
+                      {"pickup", channel.pickup},
+                      {"backorder", channel.backorder},
+                      {"reservation_quantity", quantity_json(channel)}};
 }
 
 json::object to_json(const Bundle& bundle) {
@@ -125,7 +136,25 @@ bool read(ObjectReader& reader, Channel& out) {
       return reader.fail("reservation_quantity", "reservation_quantity must be an object");
     }
     ObjectReader limits_reader(limits->as_object());
-    if (!limits_reader.only({"min", "max"}) ||
+    if (const json::value* skus = limits_reader.find("skus"); skus != nullptr) {
+      if (!skus->is_object()) {
+        return reader.fail("reservation_quantity", "skus maps a SKU to {min, max}");
+      }
+      for (const auto& [sku, value] : skus->as_object()) {
+        if (!value.is_object())
+          return reader.fail("reservation_quantity", "skus maps a SKU to {min, max}");
+        ObjectReader sku_reader(value.as_object());
+        SkuQuantityLimit limit;
+        limit.sku = std::string(sku);
+        if (!sku_reader.only({"min", "max"}) ||
+            !sku_reader.integer("min", limit.min, 1, 1'000'000'000) ||
+            !sku_reader.integer("max", limit.max, 0, 1'000'000'000)) {
+          return reader.fail("reservation_quantity", "skus maps a SKU to {min >= 1, max >= 0}");
+        }
+        out.sku_limits.push_back(std::move(limit));
+      }
+    }
+    if (!limits_reader.only({"min", "max", "skus"}) ||
         !limits_reader.integer("min", out.reservation_quantity_min, 1, 1'000'000'000) ||
         !limits_reader.integer("max", out.reservation_quantity_max, 0, 1'000'000'000)) {
       return reader.fail("reservation_quantity",

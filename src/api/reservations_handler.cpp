@@ -149,9 +149,9 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
-  const auto within_limits = [&](int64_t units) {
-    return units >= channel->reservation_quantity_min &&
-           (channel->reservation_quantity_max == 0 || units <= channel->reservation_quantity_max);
+  const auto within_limits = [&](const std::string& limited_sku, int64_t units) {
+    const auto [min, max] = channel->quantity_limits(limited_sku);
+    return units >= min && (max == 0 || units <= max);
   };
   GroupReserveRequest request;
   request.channel = channel_id;
@@ -189,7 +189,7 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
         return call.respond(
             validation_problem("lines", "a SKU is 1-128 characters of [A-Za-z0-9._:/-]"));
       }
-      if (!within_limits(line_quantity)) {
+      if (!within_limits(line_sku, line_quantity)) {
         return call.respond(
             validation_problem("lines", "a line's quantity is outside the channel's limits",
                                "quantity-limit", "Quantity outside the channel's limits"));
@@ -199,7 +199,7 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
   } else {
     const Bundle* bundle = catalog->find_bundle(sku);
     STOCKD_ASSERT(bundle != nullptr);  // post_reservation routes only bundles here
-    if (!within_limits(quantity)) {
+    if (!within_limits(sku, quantity)) {
       return call.respond(validation_problem("quantity", "quantity is outside the channel's limits",
                                              "quantity-limit",
                                              "Quantity outside the channel's limits"));
@@ -275,20 +275,17 @@ void post_reservation(ApiContext& api, Call call) {
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
-  if (quantity < channel->reservation_quantity_min ||
-      (channel->reservation_quantity_max != 0 && quantity > channel->reservation_quantity_max)) {
+  if (const auto [min, max] = channel->quantity_limits(sku);
+      quantity < min || (max != 0 && quantity > max)) {
     json::object extra;
     extra["field"] = "quantity";
-    extra["min"] = channel->reservation_quantity_min;
-    extra["max"] = channel->reservation_quantity_max;
-    return call.respond(problem(
-        422, "quantity-limit", "Quantity outside the channel's limits",
-        "channel '" + channel_id + "' allows " + std::to_string(channel->reservation_quantity_min) +
-            (channel->reservation_quantity_max != 0
-                 ? " to " + std::to_string(channel->reservation_quantity_max)
-                 : " or more") +
-            " units per reservation",
-        std::move(extra)));
+    extra["min"] = min;
+    extra["max"] = max;
+    return call.respond(problem(422, "quantity-limit", "Quantity outside the channel's limits",
+                                "channel '" + channel_id + "' allows " + std::to_string(min) +
+                                    (max != 0 ? " to " + std::to_string(max) : " or more") +
+                                    " units of " + sku + " per reservation",
+                                std::move(extra)));
   }
   if (!location_id.empty()) {
     bool in_pool = false;

@@ -172,6 +172,17 @@ ConfigCheck Catalog::check(const Channel& channel) const {
        channel.reservation_quantity_max > limits::quantity_max)) {
     return {ConfigError::value_out_of_range, "reservation_quantity.max"};
   }
+  if (channel.sku_limits.size() > 10'000) return {ConfigError::value_out_of_range, "sku_limits"};
+  std::set<std::string_view> limited;
+  for (const SkuQuantityLimit& limit : channel.sku_limits) {
+    if (!is_valid_sku(limit.sku) || !limited.insert(limit.sku).second) {
+      return {ConfigError::invalid_id, "sku_limits"};
+    }
+    if (limit.min < 1 || limit.min > limits::quantity_max ||
+        (limit.max != 0 && (limit.max < limit.min || limit.max > limits::quantity_max))) {
+      return {ConfigError::value_out_of_range, "sku_limits"};
+    }
+  }
   if (channel.reservation_ttl_seconds < 1 ||
       channel.reservation_ttl_seconds > limits::reservation_ttl_seconds_max) {
     return {ConfigError::value_out_of_range, "reservation_ttl_seconds"};

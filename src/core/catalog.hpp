@@ -41,6 +41,14 @@ struct ChannelLocation {
   friend bool operator==(const ChannelLocation&, const ChannelLocation&) = default;
 };
 
+// Anti-hoarding limits for one SKU on a channel (max 0 = no maximum).
+struct SkuQuantityLimit {
+  std::string sku;
+  int64_t min = 1;
+  int64_t max = 0;
+  friend bool operator==(const SkuQuantityLimit&, const SkuQuantityLimit&) = default;
+};
+
 struct Channel {
   std::string id;
   std::vector<ChannelLocation> locations;  // the pool, in order of preference
@@ -53,6 +61,15 @@ struct Channel {
   // Anti-hoarding: the quantity one reservation may hold (max 0 = no maximum).
   int64_t reservation_quantity_min = 1;
   int64_t reservation_quantity_max = 0;
+  std::vector<SkuQuantityLimit> sku_limits;  // per-SKU overrides of the two above
+
+  // The limits that apply to `sku` on this channel: its override, or the channel's.
+  std::pair<int64_t, int64_t> quantity_limits(std::string_view sku) const {
+    for (const SkuQuantityLimit& limit : sku_limits) {
+      if (limit.sku == sku) return {limit.min, limit.max};
+    }
+    return {reservation_quantity_min, reservation_quantity_max};
+  }
   friend bool operator==(const Channel&, const Channel&) = default;
 };
 

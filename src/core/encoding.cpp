@@ -198,7 +198,7 @@ std::optional<Source> decode_source(std::string_view bytes) {
   return finish(in, std::move(source));
 }
 
-constexpr uint8_t kChannelFormat = 2;  // 2 added reservation quantity limits
+constexpr uint8_t kChannelFormat = 3;  // 2 added reservation quantity limits, 3 per-SKU ones
 
 std::string encode_channel(const Channel& channel) {
   ByteWriter out;
@@ -217,13 +217,19 @@ std::string encode_channel(const Channel& channel) {
   out.u8(channel.backorder ? 1 : 0);
   out.i64(channel.reservation_quantity_min);
   out.i64(channel.reservation_quantity_max);
+  out.u32(static_cast<uint32_t>(channel.sku_limits.size()));
+  for (const SkuQuantityLimit& limit : channel.sku_limits) {
+    out.str(limit.sku);
+    out.i64(limit.min);
+    out.i64(limit.max);
+  }
   return out.take();
 }
 
 std::optional<Channel> decode_channel(std::string_view bytes) {
   ByteReader in(bytes);
   const uint8_t format = in.u8();
-  if (format != 1 && format != kChannelFormat) return std::nullopt;
+  if (format < 1 || format > kChannelFormat) return std::nullopt;
   Channel channel;
   channel.id = in.str();
   const uint32_t count = in.u32();
@@ -243,6 +249,17 @@ std::optional<Channel> decode_channel(std::string_view bytes) {
   if (format >= 2) {
     channel.reservation_quantity_min = in.i64();
     channel.reservation_quantity_max = in.i64();
+  }
+  if (format >= 3) {
+    const uint32_t limit_count = in.u32();
+    if (limit_count > 10'000) return std::nullopt;
+    for (uint32_t i = 0; i < limit_count && in.ok(); ++i) {
+      SkuQuantityLimit limit;
+      limit.sku = in.str();
+      limit.min = in.i64();
+      limit.max = in.i64();
+      channel.sku_limits.push_back(std::move(limit));
+    }
   }
   return finish(in, std::move(channel));
 }

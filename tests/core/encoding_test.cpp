@@ -44,6 +44,7 @@ TEST(Encoding, CatalogEntriesRoundTrip) {
   channel.locations = {{"W1", 1}, {"S1", 2}};
   channel.buffer_units = 2;
   channel.pickup = true;
+  channel.sku_limits = {{"HOT-1", 1, 2}};
   EXPECT_EQ(decode_channel(encode_channel(channel)), channel);
   const Bundle kit{"KIT", {{"CAM", 1}, {"BAT", 2}}};
   EXPECT_EQ(decode_bundle(encode_bundle(kit)), kit);

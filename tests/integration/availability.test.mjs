@@ -99,6 +99,16 @@ test('anti-hoarding limits per channel', async () => {
   assert.equal(r.body.type, '/problems/quantity-limit');
   assert.equal(r.body.max, 5);
   assert.equal((await call(server, 'POST', '/v1/reservations', { body: { sku: 'AV5', channel: 'web', quantity: 5 } })).status, 201);
+  // Per SKU: a hot item may be held at most 2 per reservation on this channel.
+  const limited = await call(server, 'PUT', '/v1/channels/limited', { body: { locations: [{ id: 'W1', priority: 1 }],
+    reservation_quantity: { min: 1, max: 10, skus: { AV5: { min: 1, max: 2 } } } } });
+  assert.equal(limited.status, 200);
+  assert.deepEqual(limited.body.reservation_quantity.skus, { AV5: { min: 1, max: 2 } });
+  const hot = await call(server, 'POST', '/v1/reservations', { body: { sku: 'AV5', channel: 'limited', quantity: 3 } });
+  assert.equal(hot.body.type, '/problems/quantity-limit');
+  assert.equal(hot.body.max, 2);
+  await post(event('receipt', 'AV5-OTHER', 'W1', 20));
+  assert.equal((await call(server, 'POST', '/v1/reservations', { body: { sku: 'AV5-OTHER', channel: 'limited', quantity: 3 } })).status, 201);
 });
 
 test('backorder: quantity and date from open POs, promises locked, slips put them at risk', async () => {
