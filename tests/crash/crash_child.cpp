@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,23 @@ int main(int argc, char** argv) {
         }
         for (const EventResult& result : apply_events_blocking(*engine, batch)) {
           if (result.status == EventStatus::applied) say("E wms " + result.id);
+        }
+        if (client == 0 && n % 2 == 0) {
+          // A group across shards: both holds and the group record, or none of them.
+          GroupReserveRequest group;
+          group.channel = "web";
+          group.lines = {{"SKU-" + std::to_string(n % 50), 1},
+                         {"SKU-" + std::to_string((n + 7) % 50), 1}};
+          group.candidates = {ReserveCandidate("W1"), ReserveCandidate("W2")};
+          group.ttl = std::chrono::seconds{3600};
+          std::promise<GroupResult> promise;
+          engine->reserve_group(group, [&](GroupResult r) { promise.set_value(std::move(r)); });
+          const GroupResult held = promise.get_future().get();
+          if (held.status == ReserveStatus::ok) {
+            std::string line = "G " + held.group.id;
+            for (const std::string& member : held.group.member_ids) line += " " + member;
+            say(line);
+          }
         }
         if (n % 3 == 0) {
           ReserveRequest request{"SKU-" + std::to_string(n % 50),

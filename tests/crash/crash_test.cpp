@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/bytes.hpp"
 #include "engine/audit.hpp"
 #include "engine/blocking.hpp"
 #include "engine/engine_fixture.hpp"
@@ -84,7 +85,8 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
   testing::TempDir dir;
   std::mt19937 random(std::random_device{}());
   std::set<std::string> acked_events;
-  std::map<std::string, std::string> acked_holds;  // id -> sku
+  std::map<std::string, std::string> acked_holds;                // id -> sku
+  std::map<std::string, std::vector<std::string>> acked_groups;  // id -> member ids
   const int rounds = 24;
   for (int round = 0; round < rounds; ++round) {
     const int run_ms = 30 + static_cast<int>(random() % 400);
@@ -97,6 +99,10 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
         std::string source, id;
         words >> source >> id;
         acked_events.insert(id);
+      } else if (kind == "G") {
+        std::string id, member;
+        words >> id;
+        while (words >> member) acked_groups[id].push_back(member);
       } else if (kind == "R") {
         std::string id, sku;
         words >> id >> sku;
@@ -140,6 +146,37 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
       EXPECT_EQ(reservation->sku, sku);
       EXPECT_EQ(reservation->state, ReservationState::active);
     }
+    for (const auto& [id, members] : acked_groups) {
+      ASSERT_TRUE(store->get_aux("group/" + id).has_value())
+          << "round " << round << ": group " << id << " lost";
+      for (const std::string& member : members) {
+        ASSERT_TRUE(store->find_reservation(member).has_value())
+            << "round " << round << ": member " << member << " of group " << id << " lost";
+      }
+    }
+    // Every stored group, acknowledged or not, has all its members: one atomic write.
+    size_t groups_stored = 0;
+    ASSERT_TRUE(store
+                    ->for_each_aux("group/",
+                                   [&](std::string_view, std::string_view value) {
+                                     ++groups_stored;
+                                     ByteReader in(value);
+                                     in.u8();
+                                     for (int field = 0; field < 4; ++field)
+                                       in.str();  // id, label, channel, location
+                                     in.i64();    // units
+                                     in.u8();     // state
+                                     const uint32_t count = in.u32();
+                                     for (uint32_t i = 0; i < count && in.ok(); ++i) {
+                                       const std::string member = in.str();
+                                       EXPECT_TRUE(store->find_reservation(member).has_value())
+                                           << "a stored group lacks member " << member;
+                                     }
+                                     EXPECT_TRUE(in.ok() && in.at_end())
+                                         << "a stored group does not decode";
+                                   })
+                    .is_ok());
+    EXPECT_GE(groups_stored, acked_groups.size());
     // The engine itself must accept the store (holds equal reserved buckets).
     ManualClock clock(SystemClock{}.now());
     EngineOptions engine_options;
@@ -149,8 +186,10 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
     engine.reset();
   }
   EXPECT_GT(acked_events.size(), 100u) << "the child barely ran; the test proved little";
-  std::printf("crash test: %d kills, %zu acknowledged events and %zu holds all recovered\n", rounds,
-              acked_events.size(), acked_holds.size());
+  EXPECT_GT(acked_groups.size(), 5u) << "too few group holds were acknowledged to prove much";
+  std::printf(
+      "crash test: %d kills, %zu acknowledged events, %zu holds, %zu groups, all recovered\n",
+      rounds, acked_events.size(), acked_holds.size(), acked_groups.size());
 }
 
 }  // namespace
