@@ -218,10 +218,29 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
     return call.respond(validation_problem("location", "no location of the channel can serve this",
                                            "location-not-in-channel", "Location not in channel"));
   }
-  api.engine.reserve_group(std::move(request),
-                           [respond = std::move(call.respond)](GroupResult result) {
-                             answer_group(respond, result, 201);
-                           });
+  std::string scoped_key;
+  if (const std::string_view key = call.request.header("idempotency-key"); !key.empty()) {
+    if (key.size() > kIdempotencyKeyLengthMax) {
+      return call.respond(validation_problem("Idempotency-Key", "at most 255 characters"));
+    }
+    scoped_key = call.principal.token_id + ":" + std::string(key);
+    request.request_key = scoped_key;
+    request.request_fingerprint = sha256("POST /v1/reservations\n", call.request.body);
+    if (!api.inflight.try_begin(scoped_key)) {
+      ReserveResult in_flight;
+      in_flight.status = ReserveStatus::idempotency_in_flight;
+      return call.respond(refusal(in_flight));
+    }
+  }
+  api.engine.reserve_group(
+      std::move(request),
+      [&api, scoped_key, respond = std::move(call.respond)](GroupResult result) {
+        if (!scoped_key.empty()) api.inflight.end(scoped_key);
+        HttpResponse response;
+        answer_group([&](HttpResponse built) { response = std::move(built); }, result, 201);
+        if (result.replayed) response.set_header("Idempotent-Replayed", "true");
+        respond(std::move(response));
+      });
 }
 
 void answer_end(Call call, ReserveResult result) {

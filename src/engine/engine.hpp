@@ -105,6 +105,9 @@ struct GroupReserveRequest {
   int64_t units = 1;                         // every line's quantity is multiplied by this
   std::vector<ReserveCandidate> candidates;  // locations, most preferred first
   Duration ttl = std::chrono::seconds{900};
+  // Idempotency-Key: the outcome is stored under `request_key` in the group's durable write.
+  std::string request_key;  // "" = none
+  Sha256Digest request_fingerprint{};
 };
 
 struct GroupReservation {
@@ -122,6 +125,7 @@ struct GroupResult {
   ReserveStatus status = ReserveStatus::ok;
   GroupReservation group;
   int64_t available = 0;  // with insufficient_stock: the most group units one location could hold
+  bool replayed = false;  // the stored outcome of an earlier request with the same key
 };
 
 struct PurchaseOrderResult {

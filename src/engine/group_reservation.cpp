@@ -129,6 +129,42 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
     std::vector<std::string> skus;
     for (const auto& [sku, quantity] : needed) skus.push_back(sku);
 
+    // Idempotency-Key: a stored outcome is replayed (the coordinator runs one group
+    // operation at a time, so no other group request with this key is in flight here).
+    if (!request.request_key.empty()) {
+      if (const auto stored = store_.find_request_key(request.request_key);
+          stored && stored->created_at + options_.request_key_retention > clock_.now()) {
+        if (stored->fingerprint != request.request_fingerprint) {
+          result.status = ReserveStatus::idempotency_conflict;
+          return done(std::move(result));
+        }
+        GroupResult replay;
+        get_group(stored->reservation.id, [&](GroupResult found) { replay = std::move(found); });
+        replay.status = stored->status;
+        replay.available = stored->available;
+        replay.replayed = true;
+        if (stored->status == ReserveStatus::ok) {
+          replay.group.state = ReservationState::active;  // as first answered
+          for (Reservation& member : replay.group.members) {
+            member.state = ReservationState::active;
+            member.ended_at = Timestamp{};
+            member.order_id.clear();
+          }
+        }
+        return done(std::move(replay));
+      }
+    }
+    const auto remember = [&](WriteSet& into) {
+      if (request.request_key.empty()) return;
+      RequestKeyEntry entry;
+      entry.fingerprint = request.request_fingerprint;
+      entry.created_at = clock_.now();
+      entry.status = result.status;
+      entry.available = result.available;
+      entry.reservation.id = result.group.id;  // the group, found again by its id on replay
+      into.request_keys.push_back({request.request_key, std::move(entry)});
+    };
+
     with_paused_shards(skus, [&] {
       const Timestamp now = clock_.now();
       const Position empty;
@@ -154,6 +190,14 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
       if (chosen == nullptr) {
         result.status = ReserveStatus::insufficient_stock;
         result.available = best_units;
+        WriteSet refusal;
+        remember(refusal);
+        if (!refusal.empty()) {
+          if (Status status = store_.write(refusal); !status.is_ok()) {
+            std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
+            std::abort();
+          }
+        }
         return;
       }
       // Apply: one hold per SKU, then one durable write for every shard and the group.
@@ -178,6 +222,7 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
       for (const std::string& sku : skus) touched.insert(&shard_for_sku(sku));
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(std::string(kGroupPrefix) + group.id, encode_group(group));
+      remember(merged);
       if (Status status = store_.write(merged); !status.is_ok()) {
         std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
         std::abort();

@@ -178,3 +178,24 @@ test('bundles: availability is the minimum over components; holds are all at onc
   assert.equal((await call(server, 'GET', '/v1/bundles/KIT')).body.components.length, 2);
   assert.equal((await call(server, 'DELETE', '/v1/bundles/KIT')).status, 204);
 });
+
+test('Idempotency-Key on a bundle reservation: the first response is replayed, once held', async () => {
+  assert.equal((await call(server, 'PUT', '/v1/bundles/PAIR', { body: { components: [{ sku: 'LEFT', quantity: 1 }, { sku: 'RIGHT', quantity: 1 }] } })).status, 200);
+  await post({ events: [event('receipt', 'LEFT', 'W1', 10), event('receipt', 'RIGHT', 'W1', 10)] });
+  const body = { sku: 'PAIR', channel: 'market', quantity: 2 };
+  const first = await call(server, 'POST', '/v1/reservations', { body, headers: { 'idempotency-key': 'pair-1' } });
+  assert.equal(first.status, 201, first.text);
+  const again = await call(server, 'POST', '/v1/reservations', { body, headers: { 'idempotency-key': 'pair-1' } });
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(again.text, first.text);
+  const stock = async (sku) => (await call(server, 'GET', `/v1/stock/${sku}`)).body.positions[0];
+  assert.equal((await stock('LEFT')).reserved, 2);  // held once
+  await call(server, 'POST', `/v1/reservations/${first.body.id}/commit`, { body: { order_id: 'o-pair' } });
+  const later = await call(server, 'POST', '/v1/reservations', { body, headers: { 'idempotency-key': 'pair-1' } });
+  assert.equal(later.text, first.text);  // still the first response
+  const other = await call(server, 'POST', '/v1/reservations', { body: { ...body, quantity: 1 }, headers: { 'idempotency-key': 'pair-1' } });
+  assert.equal(other.status, 422);
+  assert.equal(other.body.type, '/problems/idempotency-conflict');
+  assert.equal((await stock('LEFT')).allocated, 2);
+});
