@@ -75,6 +75,42 @@ json::object reservation_body(const ReserveResult& result) {
   return body;
 }
 
+// Reads the shopper's lat, lon and radius_km (all three or none) into `shopper`.
+std::optional<HttpResponse> read_shopper(const ObjectReader& reader, double lat, double lon,
+                                         double radius_km, std::optional<GeoPoint>& shopper) {
+  const bool any = reader.find("lat") || reader.find("lon") || reader.find("radius_km");
+  if (!any) return std::nullopt;
+  if (!reader.find("lat") || !reader.find("lon") || !reader.find("radius_km") || lat < -90 ||
+      lat > 90 || lon < -180 || lon > 180 || radius_km < 0) {
+    return validation_problem("radius_km",
+                              "lat (-90..90), lon (-180..180) and radius_km (>= 0) go together");
+  }
+  shopper = GeoPoint{lat, lon};
+  return std::nullopt;
+}
+
+// Idempotency-Key: scopes the key by token, fingerprints the request and claims it for
+// the duration of the request (a retry meanwhile gets 409). Sets nothing without a key.
+std::optional<HttpResponse> begin_request_key(ApiContext& api, const Call& call,
+                                              std::string& scoped_key, std::string& request_key,
+                                              Sha256Digest& fingerprint) {
+  const std::string_view key = call.request.header("idempotency-key");
+  if (key.empty()) return std::nullopt;
+  if (key.size() > kIdempotencyKeyLengthMax) {
+    return validation_problem("Idempotency-Key", "at most 255 characters");
+  }
+  scoped_key = call.principal.token_id + ":" + std::string(key);
+  if (!api.inflight.try_begin(scoped_key)) {
+    scoped_key.clear();
+    ReserveResult in_flight;
+    in_flight.status = ReserveStatus::idempotency_in_flight;
+    return refusal(in_flight);
+  }
+  request_key = scoped_key;
+  fingerprint = sha256("POST /v1/reservations\n", call.request.body);
+  return std::nullopt;
+}
+
 // The channel's pool as reservation candidates, most preferred first: one location if
 // named, and only stores within the shopper's radius when one is given.
 std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,
@@ -137,11 +173,9 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
       !reader.number("lon", lon) || !reader.number("radius_km", radius_km)) {
     return call.respond(reader.error());
   }
-  const bool has_shopper = reader.find("lat") || reader.find("lon") || reader.find("radius_km");
-  if (has_shopper && (!reader.find("lat") || !reader.find("lon") || !reader.find("radius_km") ||
-                      lat < -90 || lat > 90 || lon < -180 || lon > 180 || radius_km < 0)) {
-    return call.respond(validation_problem(
-        "radius_km", "lat (-90..90), lon (-180..180) and radius_km (>= 0) go together"));
+  std::optional<GeoPoint> shopper;
+  if (auto problem_response = read_shopper(reader, lat, lon, radius_km, shopper)) {
+    return call.respond(std::move(*problem_response));
   }
   const std::shared_ptr<const Catalog> catalog = api.engine.catalog();
   const Channel* channel = catalog->find_channel(channel_id);
@@ -211,26 +245,15 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
     }
   }
   request.candidates =
-      pool_candidates(*channel, *catalog, location_id,
-                      has_shopper ? std::optional<GeoPoint>(GeoPoint{lat, lon}) : std::nullopt,
-                      radius_km, Fulfilment::ship);
+      pool_candidates(*channel, *catalog, location_id, shopper, radius_km, Fulfilment::ship);
   if (request.candidates.empty()) {
     return call.respond(validation_problem("location", "no location of the channel can serve this",
                                            "location-not-in-channel", "Location not in channel"));
   }
   std::string scoped_key;
-  if (const std::string_view key = call.request.header("idempotency-key"); !key.empty()) {
-    if (key.size() > kIdempotencyKeyLengthMax) {
-      return call.respond(validation_problem("Idempotency-Key", "at most 255 characters"));
-    }
-    scoped_key = call.principal.token_id + ":" + std::string(key);
-    request.request_key = scoped_key;
-    request.request_fingerprint = sha256("POST /v1/reservations\n", call.request.body);
-    if (!api.inflight.try_begin(scoped_key)) {
-      ReserveResult in_flight;
-      in_flight.status = ReserveStatus::idempotency_in_flight;
-      return call.respond(refusal(in_flight));
-    }
+  if (auto problem_response = begin_request_key(api, call, scoped_key, request.request_key,
+                                                request.request_fingerprint)) {
+    return call.respond(std::move(*problem_response));
   }
   api.engine.reserve_group(
       std::move(request),
@@ -279,11 +302,9 @@ void post_reservation(ApiContext& api, Call call) {
       !reader.number("lon", lon) || !reader.number("radius_km", radius_km)) {
     return call.respond(reader.error());
   }
-  const bool has_shopper = reader.find("lat") || reader.find("lon") || reader.find("radius_km");
-  if (has_shopper && (!reader.find("lat") || !reader.find("lon") || !reader.find("radius_km") ||
-                      lat < -90 || lat > 90 || lon < -180 || lon > 180 || radius_km < 0)) {
-    return call.respond(validation_problem(
-        "radius_km", "lat (-90..90), lon (-180..180) and radius_km (>= 0) go together"));
+  std::optional<GeoPoint> shopper;
+  if (auto problem_response = read_shopper(reader, lat, lon, radius_km, shopper)) {
+    return call.respond(std::move(*problem_response));
   }
   if (!is_valid_sku(sku)) {
     return call.respond(validation_problem("sku", "a SKU is 1-128 characters of [A-Za-z0-9._:/-]"));
@@ -336,10 +357,8 @@ void post_reservation(ApiContext& api, Call call) {
   request.quantity = quantity;
   request.ttl =
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
-  request.candidates =
-      pool_candidates(*channel, *catalog, location_id,
-                      has_shopper ? std::optional<GeoPoint>(GeoPoint{lat, lon}) : std::nullopt,
-                      radius_km, pickup ? Fulfilment::pickup : Fulfilment::ship);
+  request.candidates = pool_candidates(*channel, *catalog, location_id, shopper, radius_km,
+                                       pickup ? Fulfilment::pickup : Fulfilment::ship);
   if (request.candidates.empty()) {
     ReserveResult none;
     none.status = ReserveStatus::insufficient_stock;
@@ -347,18 +366,9 @@ void post_reservation(ApiContext& api, Call call) {
   }
 
   std::string scoped_key;
-  if (const std::string_view key = call.request.header("idempotency-key"); !key.empty()) {
-    if (key.size() > kIdempotencyKeyLengthMax) {
-      return call.respond(validation_problem("Idempotency-Key", "at most 255 characters"));
-    }
-    scoped_key = call.principal.token_id + ":" + std::string(key);
-    request.request_key = scoped_key;
-    request.request_fingerprint = sha256("POST /v1/reservations\n", call.request.body);
-    if (!api.inflight.try_begin(scoped_key)) {
-      ReserveResult in_flight;
-      in_flight.status = ReserveStatus::idempotency_in_flight;
-      return call.respond(refusal(in_flight));
-    }
+  if (auto problem_response = begin_request_key(api, call, scoped_key, request.request_key,
+                                                request.request_fingerprint)) {
+    return call.respond(std::move(*problem_response));
   }
   api.engine.reserve(std::move(request), [&api, scoped_key,
                                           respond = std::move(call.respond)](ReserveResult result) {

@@ -57,6 +57,14 @@ std::optional<GroupReservation> decode_group(std::string_view bytes) {
   return group;
 }
 
+// Memory is already ahead of the disk: a failed write cannot be answered truthfully.
+void write_or_abort(Store& store, const WriteSet& set) {
+  if (Status status = store.write(set); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
+    std::abort();
+  }
+}
+
 }  // namespace
 
 void Engine::run_coordinator() {
@@ -193,10 +201,7 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
         WriteSet refusal;
         remember(refusal);
         if (!refusal.empty()) {
-          if (Status status = store_.write(refusal); !status.is_ok()) {
-            std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
-            std::abort();
-          }
+          write_or_abort(store_, refusal);
         }
         return;
       }
@@ -223,10 +228,7 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(std::string(kGroupPrefix) + group.id, encode_group(group));
       remember(merged);
-      if (Status status = store_.write(merged); !status.is_ok()) {
-        std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
-        std::abort();
-      }
+      write_or_abort(store_, merged);
     });
     done(std::move(result));
   };
@@ -284,10 +286,7 @@ void Engine::end_group(std::string id, ReservationState to, std::string order_id
       for (auto& [shard, reservation] : members) touched.insert(shard);
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(std::string(kGroupPrefix) + group->id, encode_group(*group));
-      if (Status status = store_.write(merged); !status.is_ok()) {
-        std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
-        std::abort();
-      }
+      write_or_abort(store_, merged);
     });
     if (result.status == ReserveStatus::ok) {
       std::vector<Reservation> members = std::move(result.group.members);
