@@ -57,6 +57,13 @@ std::optional<GroupReservation> decode_group(std::string_view bytes) {
   return group;
 }
 
+// The stored group record, or nullopt when there is none (or it does not decode).
+std::optional<GroupReservation> find_group(Store& store, std::string_view id) {
+  const std::optional<std::string> stored =
+      store.get_aux(std::string(kGroupPrefix) + std::string(id));
+  return stored ? decode_group(*stored) : std::nullopt;
+}
+
 // Memory is already ahead of the disk: a failed write cannot be answered truthfully.
 void write_or_abort(Store& store, const WriteSet& set) {
   if (Status status = store.write(set); !status.is_ok()) {
@@ -245,8 +252,7 @@ void Engine::end_group(std::string id, ReservationState to, std::string order_id
   std::function<void()> task = [this, id = std::move(id), to, order_id = std::move(order_id),
                                 done]() mutable {
     GroupResult result;
-    const std::optional<std::string> stored = store_.get_aux(std::string(kGroupPrefix) + id);
-    std::optional<GroupReservation> group = stored ? decode_group(*stored) : std::nullopt;
+    std::optional<GroupReservation> group = find_group(store_, id);
     if (!group) {
       result.status = ReserveStatus::reservation_not_found;
       return done(std::move(result));
@@ -311,8 +317,7 @@ void Engine::end_group(std::string id, ReservationState to, std::string order_id
 
 void Engine::get_group(std::string id, std::function<void(GroupResult)> done) {
   GroupResult result;
-  const std::optional<std::string> stored = store_.get_aux(std::string(kGroupPrefix) + id);
-  std::optional<GroupReservation> group = stored ? decode_group(*stored) : std::nullopt;
+  std::optional<GroupReservation> group = find_group(store_, id);
   if (!group) {
     result.status = ReserveStatus::reservation_not_found;
     return done(std::move(result));
