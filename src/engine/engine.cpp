@@ -98,6 +98,13 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
         [&](const PurchaseOrder& po) { engine->shard_for_sku(po.sku).load_purchase_order(po); });
   }
   if (status.is_ok()) {
+    status = store.for_each_published([&](std::string_view sku, std::string_view channel,
+                                          const PublishedAvailability& published) {
+      engine->shard_for_sku(sku).load_published(sku, channel, published);
+    });
+  }
+  for (auto& shard : engine->shards_) shard->set_outbox_head(store.outbox_head(shard->index()));
+  if (status.is_ok()) {
     status = store.for_each_active_reservation([&](const Reservation& reservation) {
       engine->shard_for_sku(reservation.sku).load_reservation(reservation);
     });
@@ -115,6 +122,31 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
 }
 
 Engine::~Engine() { stop(); }
+
+void Engine::notify_outbox() {
+  {
+    std::lock_guard lock(outbox_mutex_);
+    ++outbox_generation_;
+  }
+  outbox_changed_.notify_all();
+}
+
+uint64_t Engine::outbox_generation() const {
+  std::lock_guard lock(outbox_mutex_);
+  return outbox_generation_;
+}
+
+uint64_t Engine::wait_outbox(uint64_t seen, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(outbox_mutex_);
+  outbox_changed_.wait_for(lock, timeout, [&] { return outbox_generation_ != seen; });
+  return outbox_generation_;
+}
+
+std::vector<uint64_t> Engine::outbox_heads() {
+  std::vector<uint64_t> heads;
+  for (uint32_t i = 0; i < shards_.size(); ++i) heads.push_back(store_.outbox_head(i));
+  return heads;
+}
 
 void Engine::stop() {
   if (stopped_.exchange(true)) return;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -207,6 +208,13 @@ class Engine {
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
 
+  // The outbox (rows are read from the Store): a generation that moves whenever a
+  // durable write added rows, and a wait for it to move past `seen`.
+  uint64_t outbox_generation() const;
+  uint64_t wait_outbox(uint64_t seen, std::chrono::milliseconds timeout) const;
+  // The last outbox sequence each shard has written (where a new consumer starts).
+  std::vector<uint64_t> outbox_heads();
+
   // Finishes every queued command, writes, answers, and stops the shard threads.
   void stop();
 
@@ -232,6 +240,10 @@ class Engine {
   std::unique_ptr<BoundedQueue<std::function<void()>>> coordinator_queue_;
   std::thread coordinator_;
   uint64_t group_serial_ = 0;
+  void notify_outbox();
+  mutable std::mutex outbox_mutex_;
+  mutable std::condition_variable outbox_changed_;
+  uint64_t outbox_generation_ = 0;
 };
 
 }  // namespace stockd

@@ -236,6 +236,7 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
       merged.aux.emplace_back(std::string(kGroupPrefix) + group.id, encode_group(group));
       remember(merged);
       write_or_abort(store_, merged);
+      if (!merged.outbox.empty()) notify_outbox();
     });
     done(std::move(result));
   };
@@ -293,6 +294,7 @@ void Engine::end_group(std::string id, ReservationState to, std::string order_id
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(std::string(kGroupPrefix) + group->id, encode_group(*group));
       write_or_abort(store_, merged);
+      if (!merged.outbox.empty()) notify_outbox();
     });
     if (result.status == ReserveStatus::ok) {
       std::vector<Reservation> members = std::move(result.group.members);

@@ -1,5 +1,6 @@
 #include "engine/shard.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -54,6 +55,11 @@ void Shard::load_reservation(const Reservation& reservation) {
 void Shard::load_purchase_order(const PurchaseOrder& po) {
   if (!purchase_orders_.contains(po.id)) po_ids_by_sku_[po.sku].push_back(po.id);
   purchase_orders_[po.id] = po;
+}
+
+void Shard::load_published(std::string_view sku, std::string_view channel,
+                           const PublishedAvailability& published) {
+  published_[std::string(sku)].emplace_back(std::string(channel), published);
 }
 
 void Shard::write_purchase_order(const PurchaseOrder& po) {
@@ -295,6 +301,7 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     record.versions.push_back({event.to_location, there->position.version});
   }
   append(std::move(record), now);
+  if (Timestamp& at = fact_at_[event.sku]; at < decision.occurred_at) at = decision.occurred_at;
   if (event.type == EventType::receipt && !event.reference.empty()) {
     receive_against_purchase_order(event, now);
   }
@@ -752,9 +759,89 @@ void Shard::process(PutPurchaseOrderCommand& command, Timestamp now, const Catal
   answer();
 }
 
+void Shard::collect_outbox(Timestamp now) {
+  if (dirty_.empty()) return;
+  const std::shared_ptr<const Catalog> catalog = engine_.catalog();
+  // Raw position changes, one row per dirty position.
+  std::vector<const std::string*> skus;
+  for (const DirtyPosition& dirty : dirty_) {
+    OutboxRow row;
+    row.shard = index_;
+    row.sequence = ++outbox_sequence_;
+    row.kind = OutboxKind::stock_changed;
+    row.sku = *dirty.sku;
+    row.location = *dirty.location;
+    row.position = dirty.slot->position;
+    row.recorded_at = now;
+    const auto fact = fact_at_.find(row.sku);
+    row.occurred_at = fact != fact_at_.end() ? fact->second : now;
+    write_set_.outbox.push_back(std::move(row));
+    if (std::find_if(skus.begin(), skus.end(),
+                     [&](const std::string* seen) { return *seen == *dirty.sku; }) == skus.end()) {
+      skus.push_back(dirty.sku);
+    }
+  }
+  // Channel availability, for every channel whose pool holds a changed position.
+  for (const std::string* sku : skus) {
+    const auto by_sku = positions_.find(*sku);
+    STOCKD_ASSERT(by_sku != positions_.end());
+    const LocationMap& locations = by_sku->second;
+    auto& announced = published_[*sku];
+    for (const auto& [channel_id, channel] : catalog->channels()) {
+      bool touched = false;
+      for (const ChannelLocation& member : channel.locations) {
+        const auto at = locations.find(member.id);
+        if (at != locations.end() && at->second.dirty_batch == batch_number_) touched = true;
+      }
+      if (!touched) continue;
+      AvailabilityRequest request;
+      request.now = now;
+      const ChannelAvailability availability = channel_availability(
+          channel, *catalog,
+          [&](std::string_view location) -> const Position* {
+            const auto at = locations.find(location);
+            return at == locations.end() ? nullptr : &at->second.position;
+          },
+          request);
+      OutboxRow row;
+      row.shard = index_;
+      row.kind = OutboxKind::availability_changed;
+      row.sku = *sku;
+      row.channel = channel_id;
+      row.available = availability.total;
+      for (const LocationAvailability& location : availability.locations) {
+        row.locations.push_back(
+            {location.location, location.sellable_units, location.position.version});
+      }
+      const PublishedAvailability now_published{row.available, breakdown_digest(row.locations)};
+      auto entry = std::find_if(announced.begin(), announced.end(),
+                                [&](const auto& item) { return item.first == channel_id; });
+      if (entry == announced.end()) {
+        // Never announced: a change unless it is (and stays) nothing at all.
+        if (row.available == 0 &&
+            std::all_of(row.locations.begin(), row.locations.end(),
+                        [](const OutboxLocation& location) { return location.available == 0; })) {
+          continue;
+        }
+        announced.emplace_back(channel_id, PublishedAvailability{});
+        entry = announced.end() - 1;
+      }
+      if (entry->second == now_published) continue;
+      entry->second = now_published;
+      row.sequence = ++outbox_sequence_;
+      row.recorded_at = now;
+      const auto fact = fact_at_.find(row.sku);
+      row.occurred_at = fact != fact_at_.end() ? fact->second : now;
+      write_set_.published.push_back({*sku, channel_id, now_published});
+      write_set_.outbox.push_back(std::move(row));
+    }
+  }
+}
+
 void Shard::export_batch(WriteSet& into) {
   STOCKD_ASSERT(replies_.empty());
   STOCKD_ASSERT(held_keys_.empty());
+  collect_outbox(engine_.clock_.now());
   for (const DirtyPosition& dirty : dirty_) {
     into.positions.push_back({*dirty.sku, *dirty.location, dirty.slot->position});
   }
@@ -762,6 +849,8 @@ void Shard::export_batch(WriteSet& into) {
   for (auto& reservation : write_set_.reservations)
     into.reservations.push_back(std::move(reservation));
   for (auto& entry : write_set_.aux) into.aux.push_back(std::move(entry));
+  for (auto& row : write_set_.outbox) into.outbox.push_back(std::move(row));
+  for (auto& entry : write_set_.published) into.published.push_back(std::move(entry));
   STOCKD_ASSERT(write_set_.idempotency.empty() && write_set_.request_keys.empty() &&
                 write_set_.purchase_orders.empty());
   write_set_.clear();
@@ -769,10 +858,13 @@ void Shard::export_batch(WriteSet& into) {
   pending_keys_.clear();
   ended_this_batch_.clear();
   pending_request_keys_.clear();
+  fact_at_.clear();
   ++batch_number_;
 }
 
 void Shard::flush() {
+  collect_outbox(engine_.clock_.now());
+  const bool announces = !write_set_.outbox.empty();
   for (const DirtyPosition& dirty : dirty_) {
     write_set_.positions.push_back({*dirty.sku, *dirty.location, dirty.slot->position});
   }
@@ -793,6 +885,7 @@ void Shard::flush() {
     stats_.batches_written.fetch_add(1, std::memory_order_relaxed);
   }
   for (const std::string& key : held_keys_) engine_.inflight_->release(key, index_);
+  if (announces) engine_.notify_outbox();
   for (auto& reply : replies_) reply();
 
   write_set_.clear();
@@ -802,6 +895,7 @@ void Shard::flush() {
   ended_this_batch_.clear();
   pending_request_keys_.clear();
   replies_.clear();
+  fact_at_.clear();
   ++batch_number_;
 }
 

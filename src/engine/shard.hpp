@@ -94,6 +94,9 @@ class Shard {
   void load_position(std::string_view sku, std::string_view location, const Position& position);
   void load_reservation(const Reservation& reservation);
   void load_purchase_order(const PurchaseOrder& po);
+  void load_published(std::string_view sku, std::string_view channel,
+                      const PublishedAvailability& published);
+  void set_outbox_head(uint64_t sequence) { outbox_sequence_ = sequence; }
   // Checks that every position's `reserved` equals the sum of its active holds.
   Status check_loaded_state() const;
 
@@ -139,6 +142,8 @@ class Shard {
   ReserveResult end(Reservation& reservation, ReservationState to, std::string order_id,
                     Timestamp now);
   void flush();
+  // Adds the outbox rows (and published values) for this batch's dirty positions.
+  void collect_outbox(Timestamp now);
   // While paused: moves this shard's pending changes into `into` (for one merged write).
   void export_batch(WriteSet& into);
   // Places an active hold (the caller checked it fits); returns the held position.
@@ -171,6 +176,10 @@ class Shard {
   // Committed backorder promises (active ones are in active_), by reservation id.
   std::unordered_map<std::string, Reservation> committed_promises_;
   ChainHead head_;
+  uint64_t outbox_sequence_ = 0;
+  // What the outbox last announced, per SKU and channel.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, PublishedAvailability>>>
+      published_;
 
   // The batch being built; cleared by flush().
   uint64_t batch_number_ = 1;
@@ -186,7 +195,8 @@ class Shard {
   std::unordered_map<std::string, Reservation> ended_this_batch_;
   std::unordered_map<std::string, RequestKeyEntry> pending_request_keys_;
   std::vector<std::function<void()>> replies_;
-  std::string last_hold_id_;  // the id place_hold() last created
+  std::string last_hold_id_;                            // the id place_hold() last created
+  std::unordered_map<std::string, Timestamp> fact_at_;  // newest occurred_at per SKU this batch
 };
 
 }  // namespace stockd

@@ -15,6 +15,7 @@
 #include "core/catalog.hpp"
 #include "core/encoding.hpp"
 #include "core/ledger.hpp"
+#include "core/outbox.hpp"
 #include "core/position.hpp"
 #include "core/reservation.hpp"
 
@@ -37,6 +38,12 @@ struct IdempotencyWrite {
   IdempotencyEntry entry;
 };
 
+struct PublishedWrite {
+  std::string sku;
+  std::string channel;
+  PublishedAvailability published;
+};
+
 struct RequestKeyWrite {
   std::string key;  // scoped by the caller (principal + Idempotency-Key)
   RequestKeyEntry entry;
@@ -51,9 +58,12 @@ struct WriteSet {
   std::vector<RequestKeyWrite> request_keys;
   std::vector<PurchaseOrder> purchase_orders;            // upserts by id
   std::vector<std::pair<std::string, std::string>> aux;  // aux records, written atomically
+  std::vector<OutboxRow> outbox;                         // notifications of these changes
+  std::vector<PublishedWrite> published;                 // what the outbox rows announced
   bool empty() const {
     return ledger.empty() && positions.empty() && idempotency.empty() && reservations.empty() &&
-           request_keys.empty() && purchase_orders.empty() && aux.empty();
+           request_keys.empty() && purchase_orders.empty() && aux.empty() && outbox.empty() &&
+           published.empty();
   }
   void clear() {
     ledger.clear();
@@ -63,6 +73,8 @@ struct WriteSet {
     request_keys.clear();
     purchase_orders.clear();
     aux.clear();
+    outbox.clear();
+    published.clear();
   }
 };
 
@@ -85,6 +97,17 @@ class Store {
   virtual Status for_each_purchase_order(
       const std::function<void(const PurchaseOrder& po)>& visit) = 0;
   virtual ChainHead chain_head(uint32_t stream) = 0;
+
+  // The outbox of one shard: rows with sequence > `after`, in order, at most `limit`.
+  virtual Status read_outbox(uint32_t shard, uint64_t after, size_t limit,
+                             std::vector<OutboxRow>& out) = 0;
+  // The last sequence written for `shard` (0 = none yet, or all deleted and none since).
+  virtual uint64_t outbox_head(uint32_t shard) = 0;
+  // Drops rows every consumer has passed (durable; not in the atomic batches).
+  virtual Status delete_outbox_through(uint32_t shard, uint64_t sequence) = 0;
+  virtual Status for_each_published(
+      const std::function<void(std::string_view sku, std::string_view channel,
+                               const PublishedAvailability& published)>& visit) = 0;
 
   // Start-up loading, in key order.
   virtual Status for_each_position(

@@ -31,11 +31,13 @@ enum Family : size_t {
   kRequestKeys,
   kAux,
   kPurchaseOrders,
+  kOutbox,
+  kPublished,
   kFamilyCount,
 };
 constexpr const char* kFamilyNames[kFamilyCount] = {
-    "default",      "ledger", "positions",    "idempotency", "reservations",
-    "active_holds", "config", "request_keys", "aux",         "purchase_orders"};
+    "default", "ledger",       "positions", "idempotency",     "reservations", "active_holds",
+    "config",  "request_keys", "aux",       "purchase_orders", "outbox",       "published"};
 
 std::string idempotency_key(std::string_view source, std::string_view id) {
   std::string key;
@@ -270,6 +272,14 @@ Status RocksStore::write(const WriteSet& set) {
               encode_idempotency_entry(write.entry));
   }
   for (const auto& [key, value] : set.aux) batch.Put(impl_->family(kAux), key, value);
+  for (const OutboxRow& row : set.outbox) {
+    STOCKD_ASSERT(row.sequence >= 1);
+    batch.Put(impl_->family(kOutbox), ledger_key(row.shard, row.sequence), encode_outbox_row(row));
+  }
+  for (const PublishedWrite& write : set.published) {
+    batch.Put(impl_->family(kPublished), position_key(write.sku, write.channel),
+              encode_published(write.published));
+  }
   for (const PurchaseOrder& po : set.purchase_orders) {
     batch.Put(impl_->family(kPurchaseOrders), po.id, encode_purchase_order(po));
   }
@@ -361,6 +371,69 @@ Status RocksStore::for_each_purchase_order(const std::function<void(const Purcha
     const auto po = decode_purchase_order(std::string_view(it->value().data(), it->value().size()));
     if (!po) return Status::error("store is corrupt: unreadable purchase order");
     visit(*po);
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
+Status RocksStore::read_outbox(uint32_t shard, uint64_t after, size_t limit,
+                               std::vector<OutboxRow>& out) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kOutbox)));
+  const std::string end = ledger_key(shard + 1, 0);
+  size_t read = 0;
+  for (it->Seek(ledger_key(shard, after + 1)); it->Valid() && read < limit; it->Next(), ++read) {
+    if (it->key().compare(rocksdb::Slice(end)) >= 0) break;
+    auto row = decode_outbox_row(std::string_view(it->value().data(), it->value().size()));
+    if (!row || row->shard != shard)
+      return Status::error("store is corrupt: unreadable outbox row");
+    out.push_back(std::move(*row));
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
+uint64_t RocksStore::outbox_head(uint32_t shard) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kOutbox)));
+  it->SeekForPrev(ledger_key(shard, std::numeric_limits<uint64_t>::max()));
+  if (!it->status().ok()) read_failed("outbox head", it->status());
+  if (!it->Valid()) return 0;
+  ByteReader in(std::string_view(it->key().data(), it->key().size()));
+  const uint32_t stream = in.u32();
+  const uint64_t sequence = in.u64();
+  if (!in.ok() || stream != shard) return 0;
+  return sequence;
+}
+
+Status RocksStore::delete_outbox_through(uint32_t shard, uint64_t sequence) {
+  // The newest row always stays: it carries the shard's sequence across a restart.
+  const uint64_t head = outbox_head(shard);
+  if (head == 0) return Status::ok();
+  sequence = std::min(sequence, head - 1);
+  if (sequence == 0) return Status::ok();
+  rocksdb::WriteOptions sync;
+  sync.sync = impl_->options.sync_writes;
+  const rocksdb::Status status = impl_->db->DeleteRange(
+      sync, impl_->family(kOutbox), ledger_key(shard, 0), ledger_key(shard, sequence + 1));
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
+Status RocksStore::for_each_published(
+    const std::function<void(std::string_view, std::string_view, const PublishedAvailability&)>&
+        visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPublished)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const size_t split = key.find('\0');
+    const auto published =
+        decode_published(std::string_view(it->value().data(), it->value().size()));
+    if (split == std::string_view::npos || !published) {
+      return Status::error("store is corrupt: unreadable published availability");
+    }
+    visit(key.substr(0, split), key.substr(split + 1), *published);
   }
   if (!it->status().ok()) return Status::error(it->status().ToString());
   return Status::ok();

@@ -35,6 +35,13 @@ class RocksStore final : public Store {
   std::optional<PurchaseOrder> find_purchase_order(std::string_view id) override;
   Status for_each_purchase_order(
       const std::function<void(const PurchaseOrder& po)>& visit) override;
+  Status read_outbox(uint32_t shard, uint64_t after, size_t limit,
+                     std::vector<OutboxRow>& out) override;
+  uint64_t outbox_head(uint32_t shard) override;
+  Status delete_outbox_through(uint32_t shard, uint64_t sequence) override;
+  Status for_each_published(
+      const std::function<void(std::string_view sku, std::string_view channel,
+                               const PublishedAvailability& published)>& visit) override;
   Status put_aux(std::string_view key, std::string_view value) override;
   Status delete_aux(std::string_view key) override;
   std::optional<std::string> get_aux(std::string_view key) override;
