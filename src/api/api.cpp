@@ -70,6 +70,14 @@ constexpr Route kRoutes[] = {
     {"PUT", "/v1/sources/{}", scope_admin, put_source},
     {"GET", "/v1/sources/{}", scope_stock_read, get_source},
     {"DELETE", "/v1/sources/{}", scope_admin, delete_source},
+    {"GET", "/v1/webhooks", scope_admin, list_webhooks},
+    {"POST", "/v1/webhooks", scope_admin, post_webhook},
+    {"GET", "/v1/webhooks/{}", scope_admin, get_webhook},
+    {"DELETE", "/v1/webhooks/{}", scope_admin, delete_webhook},
+    {"POST", "/v1/webhooks/{}/rotate-secret", scope_admin, rotate_webhook_secret},
+    {"GET", "/v1/webhooks/{}/dead-letters", scope_admin, list_dead_letters},
+    {"POST", "/v1/webhooks/{}/dead-letters/replay", scope_admin, replay_dead_letters},
+    {"GET", "/v1/alerts", scope_stock_read, list_alerts},
 };
 
 // Matches `segments` against a route path; fills `params` with the wildcards.
@@ -99,6 +107,11 @@ std::string scope_label(uint32_t scope) { return scopes_text(scope); }
 
 }  // namespace
 
+std::shared_ptr<const Channel> degraded_channel(const ApiContext& api, const Channel& channel) {
+  if (!api.health.degraded(channel.id)) return nullptr;
+  return std::make_shared<const Channel>(degraded_view(channel));
+}
+
 bool InflightRequests::try_begin(const std::string& key) {
   std::lock_guard lock(mutex_);
   return keys_.insert(key).second;
@@ -110,7 +123,7 @@ void InflightRequests::end(const std::string& key) {
 }
 
 Api::Api(Engine& engine, TokenStore& tokens, const Clock& clock, ApiOptions options)
-    : context_(new ApiContext{engine, tokens, clock, options, {}, {}}),
+    : context_(new ApiContext{engine, tokens, clock, options}),
       limiter_(clock, options.rate_per_second, options.rate_burst) {}
 
 Api::~Api() = default;

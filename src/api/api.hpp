@@ -12,7 +12,9 @@
 #include "api/auth.hpp"
 #include "api/http_types.hpp"
 #include "api/rate_limiter.hpp"
+#include "engine/channel_health.hpp"
 #include "engine/engine.hpp"
+#include "observability/alerts.hpp"
 
 namespace stockd {
 
@@ -34,13 +36,22 @@ class InflightRequests {
   std::set<std::string> keys_;
 };
 
+class WebhookService;
+
 struct ApiContext {
+  ApiContext(Engine& engine, TokenStore& tokens, const Clock& clock, ApiOptions options)
+      : engine(engine), tokens(tokens), clock(clock), options(options) {}
   Engine& engine;
   TokenStore& tokens;
   const Clock& clock;
   ApiOptions options;
   InflightRequests inflight;
   std::atomic<bool> draining{false};
+  // Sync state: which channels are degraded, alerts, and the webhook service (null when
+  // the server runs without it, as in unit tests).
+  ChannelHealth health;
+  AlertBook alerts;
+  WebhookService* webhooks = nullptr;
 };
 
 class Api final : public HttpHandler {
@@ -50,6 +61,7 @@ class Api final : public HttpHandler {
   void handle(HttpRequest request, Respond respond) override;
   // Readiness goes false: load balancers stop sending; requests still get answered.
   void set_draining() { context_->draining = true; }
+  ApiContext& context() { return *context_; }
 
  private:
   std::unique_ptr<ApiContext> context_;

@@ -45,15 +45,18 @@ json::object to_json(const Channel& channel) {
   for (const ChannelLocation& member : channel.locations) {
     pool.push_back(json::object{{"id", member.id}, {"priority", member.priority}});
   }
-  return json::object{{"id", channel.id},
-                      {"locations", std::move(pool)},
-                      {"buffer", json::object{{"units", channel.buffer_units},
-                                              {"percent", channel.buffer_percent}}},
-                      {"sync_latency_seconds", channel.sync_latency_seconds},
-                      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
-                      {"pickup", channel.pickup},
-                      {"backorder", channel.backorder},
-                      {"reservation_quantity", quantity_json(channel)}};
+  return json::object{
+      {"id", channel.id},
+      {"locations", std::move(pool)},
+      {"buffer",
+       json::object{{"units", channel.buffer_units}, {"percent", channel.buffer_percent}}},
+      {"degraded_buffer", json::object{{"units", channel.degraded_buffer_units},
+                                       {"percent", channel.degraded_buffer_percent}}},
+      {"sync_latency_seconds", channel.sync_latency_seconds},
+      {"reservation_ttl_seconds", channel.reservation_ttl_seconds},
+      {"pickup", channel.pickup},
+      {"backorder", channel.backorder},
+      {"reservation_quantity", quantity_json(channel)}};
 }
 
 json::object to_json(const Bundle& bundle) {
@@ -114,8 +117,8 @@ bool read(ObjectReader& reader, Source& out) {
 }
 
 bool read(ObjectReader& reader, Channel& out) {
-  if (!reader.only({"id", "locations", "buffer", "sync_latency_seconds", "reservation_ttl_seconds",
-                    "pickup", "backorder", "reservation_quantity"}) ||
+  if (!reader.only({"id", "locations", "buffer", "degraded_buffer", "sync_latency_seconds",
+                    "reservation_ttl_seconds", "pickup", "backorder", "reservation_quantity"}) ||
       !reader.integer("sync_latency_seconds", out.sync_latency_seconds, 0, 7 * 24 * 3600) ||
       !reader.integer("reservation_ttl_seconds", out.reservation_ttl_seconds, 1, 7 * 24 * 3600) ||
       !reader.boolean("pickup", out.pickup) || !reader.boolean("backorder", out.backorder)) {
@@ -128,6 +131,17 @@ bool read(ObjectReader& reader, Channel& out) {
         !buffer_reader.integer("units", out.buffer_units, 0, 1'000'000'000) ||
         !buffer_reader.integer("percent", out.buffer_percent, 0, 100)) {
       return reader.fail("buffer", "buffer takes units (>= 0) and percent (0-100)");
+    }
+  }
+  if (const json::value* buffer = reader.find("degraded_buffer");
+      buffer != nullptr && !buffer->is_null()) {
+    if (!buffer->is_object()) return reader.fail("degraded_buffer", "must be an object");
+    ObjectReader buffer_reader(buffer->as_object());
+    if (!buffer_reader.only({"units", "percent"}) ||
+        !buffer_reader.integer("units", out.degraded_buffer_units, 0, 1'000'000'000) ||
+        !buffer_reader.integer("percent", out.degraded_buffer_percent, 0, 100)) {
+      return reader.fail("degraded_buffer",
+                         "degraded_buffer takes units (>= 0) and percent (0-100)");
     }
   }
   if (const json::value* limits = reader.find("reservation_quantity");

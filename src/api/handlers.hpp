@@ -26,6 +26,10 @@ struct Call {
   }
 };
 
+// While `channel` is degraded (its sync fails or lags), its degraded view, which sells
+// conservatively; null otherwise. Callers point `channel` at it and keep it alive.
+std::shared_ptr<const Channel> degraded_channel(const ApiContext& api, const Channel& channel);
+
 void post_events(ApiContext& api, Call call);
 void get_stock(ApiContext& api, Call call);
 void get_availability(ApiContext& api, Call call);
@@ -52,5 +56,13 @@ void put_source(ApiContext& api, Call call);
 void get_source(ApiContext& api, Call call);
 void delete_source(ApiContext& api, Call call);
 void list_sources(ApiContext& api, Call call);
+void post_webhook(ApiContext& api, Call call);
+void list_webhooks(ApiContext& api, Call call);
+void get_webhook(ApiContext& api, Call call);
+void delete_webhook(ApiContext& api, Call call);
+void rotate_webhook_secret(ApiContext& api, Call call);
+void list_dead_letters(ApiContext& api, Call call);
+void replay_dead_letters(ApiContext& api, Call call);
+void list_alerts(ApiContext& api, Call call);
 
 }  // namespace stockd

@@ -183,6 +183,8 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
+  const std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
+  if (degraded) channel = degraded.get();
   const auto within_limits = [&](const std::string& limited_sku, int64_t units) {
     const auto [min, max] = channel->quantity_limits(limited_sku);
     return units >= min && (max == 0 || units <= max);
@@ -315,6 +317,8 @@ void post_reservation(ApiContext& api, Call call) {
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
+  const std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
+  if (degraded) channel = degraded.get();
   if (const auto [min, max] = channel->quantity_limits(sku);
       quantity < min || (max != 0 && quantity > max)) {
     json::object extra;
@@ -359,6 +363,7 @@ void post_reservation(ApiContext& api, Call call) {
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
   request.candidates = pool_candidates(*channel, *catalog, location_id, shopper, radius_km,
                                        pickup ? Fulfilment::pickup : Fulfilment::ship);
+  request.prefer_safest = degraded != nullptr;
   if (request.candidates.empty()) {
     ReserveResult none;
     none.status = ReserveStatus::insufficient_stock;

@@ -145,7 +145,8 @@ std::optional<HttpResponse> read_query_options(
 // what the channel may sell of each, divided by the quantity per bundle.
 void bundle_availability(ApiContext& api, const Bundle& bundle,
                          std::shared_ptr<const Catalog> catalog, const Channel* channel,
-                         QueryOptions options, Respond respond) {
+                         std::shared_ptr<const Channel> degraded, QueryOptions options,
+                         Respond respond) {
   struct Gather {
     std::mutex mutex;
     std::vector<StockView> views;
@@ -185,6 +186,7 @@ void bundle_availability(ApiContext& api, const Bundle& bundle,
       json::object out;
       out["sku"] = bundle.id;
       out["channel"] = channel->id;
+      out["degraded"] = degraded != nullptr;
       out["bundle"] = true;
       json::array components;
       for (const BundleComponent& component : bundle.components) {
@@ -271,14 +273,19 @@ void get_availability(ApiContext& api, Call call) {
           options)) {
     return call.respond(std::move(*problem_response));
   }
+  std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
+  if (degraded) channel = degraded.get();
   if (const Bundle* bundle = catalog->find_bundle(sku)) {
-    return bundle_availability(api, *bundle, catalog, channel, options, std::move(call.respond));
+    return bundle_availability(api, *bundle, catalog, channel, degraded, options,
+                               std::move(call.respond));
   }
   const Clock& clock = api.clock;
-  api.engine.get_stock(std::move(sku), [catalog, channel, options, &clock,
+  api.engine.get_stock(std::move(sku), [catalog, channel, degraded, options, &clock,
                                         respond = std::move(call.respond)](StockView view) {
     if (view.overloaded) return respond(overloaded_problem());
-    respond(json_response(200, availability_json(view, *channel, *catalog, options, clock.now())));
+    json::object body = availability_json(view, *channel, *catalog, options, clock.now());
+    body["degraded"] = degraded != nullptr;
+    respond(json_response(200, body));
   });
 }
 
@@ -329,6 +336,8 @@ void post_availability_query(ApiContext& api, Call call) {
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
+  std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
+  if (degraded) channel = degraded.get();
   struct Gather {
     std::mutex mutex;
     std::vector<StockView> views;
@@ -341,21 +350,22 @@ void post_availability_query(ApiContext& api, Call call) {
   gather->remaining = wanted.size();
   gather->respond = std::move(call.respond);
   for (size_t i = 0; i < wanted.size(); ++i) {
-    api.engine.get_stock(
-        wanted[i], [gather, i, catalog, channel, options, &clock = api.clock](StockView view) {
-          std::unique_lock lock(gather->mutex);
-          gather->overloaded = gather->overloaded || view.overloaded;
-          gather->views[i] = std::move(view);
-          if (--gather->remaining != 0) return;
-          lock.unlock();
-          if (gather->overloaded) return gather->respond(overloaded_problem());
-          json::array items;
-          for (const StockView& each : gather->views) {
-            items.push_back(availability_json(each, *channel, *catalog, options, clock.now()));
-          }
-          gather->respond(json_response(
-              200, json::object{{"channel", channel->id}, {"items", std::move(items)}}));
-        });
+    api.engine.get_stock(wanted[i], [gather, i, catalog, channel, degraded, options,
+                                     &clock = api.clock](StockView view) {
+      std::unique_lock lock(gather->mutex);
+      gather->overloaded = gather->overloaded || view.overloaded;
+      gather->views[i] = std::move(view);
+      if (--gather->remaining != 0) return;
+      lock.unlock();
+      if (gather->overloaded) return gather->respond(overloaded_problem());
+      json::array items;
+      for (const StockView& each : gather->views) {
+        items.push_back(availability_json(each, *channel, *catalog, options, clock.now()));
+      }
+      gather->respond(json_response(200, json::object{{"channel", channel->id},
+                                                      {"degraded", degraded != nullptr},
+                                                      {"items", std::move(items)}}));
+    });
   }
 }
 

@@ -130,7 +130,10 @@ bool read_channel(const toml::table& table, const std::string& where, Channel& o
   TableReader reader(table, where, error);
   if (!reader.only({"id", "locations", "buffer_units", "buffer_percent", "sync_latency_seconds",
                     "reservation_ttl_seconds", "pickup", "backorder", "reservation_quantity_min",
-                    "reservation_quantity_max"}) ||
+                    "reservation_quantity_max", "degraded_buffer_units",
+                    "degraded_buffer_percent"}) ||
+      !reader.integer("degraded_buffer_units", out.degraded_buffer_units, 0, 1'000'000'000) ||
+      !reader.integer("degraded_buffer_percent", out.degraded_buffer_percent, 0, 100) ||
       !reader.integer("reservation_quantity_min", out.reservation_quantity_min, 1, 1'000'000'000) ||
       !reader.integer("reservation_quantity_max", out.reservation_quantity_max, 0, 1'000'000'000) ||
       !reader.text("id", out.id, true) ||
@@ -171,7 +174,8 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     return false;
   };
   for (const auto& [key, value] : root) {
-    static const std::set<std::string_view> kKnown = {"engine", "locations", "sources", "channels"};
+    static const std::set<std::string_view> kKnown = {"engine", "locations", "sources", "channels",
+                                                      "webhooks"};
     if (!kKnown.contains(key.str())) {
       detail = std::string(key.str()) + ": unknown section";
       return fail();
@@ -195,6 +199,30 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
       return fail();
     }
     out.shards = static_cast<size_t>(shards);
+  }
+  if (const toml::node* webhooks = root.get("webhooks")) {
+    const toml::table* table = webhooks->as_table();
+    if (table == nullptr) {
+      detail = "webhooks: must be a table";
+      return fail();
+    }
+    TableReader reader(*table, "webhooks", &detail);
+    WebhookSettings& w = out.webhooks;
+    if (!reader.only({"retry_base_ms", "retry_cap_ms", "breaker_failures", "breaker_open_ms",
+                      "pending_max", "default_sync_latency_ms", "secret_overlap_seconds"}) ||
+        !reader.integer("retry_base_ms", w.retry_base_ms, 1, 3'600'000) ||
+        !reader.integer("retry_cap_ms", w.retry_cap_ms, 1, 24 * 3'600'000) ||
+        !reader.integer("breaker_failures", w.breaker_failures, 1, 1'000) ||
+        !reader.integer("breaker_open_ms", w.breaker_open_ms, 1, 3'600'000) ||
+        !reader.integer("pending_max", w.pending_max, 1, 10'000'000) ||
+        !reader.integer("default_sync_latency_ms", w.default_sync_latency_ms, 100, 86'400'000) ||
+        !reader.integer("secret_overlap_seconds", w.secret_overlap_seconds, 0, 30 * 86'400)) {
+      return fail();
+    }
+    if (w.retry_cap_ms < w.retry_base_ms) {
+      detail = "webhooks.retry_cap_ms: must not be below retry_base_ms";
+      return fail();
+    }
   }
   const bool ok = each_table(root, "locations", &detail,
                              [&](const toml::table& table, const std::string& where) {

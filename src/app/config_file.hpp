@@ -11,6 +11,17 @@
 
 namespace stockd {
 
+// [webhooks]: delivery tuning (docs/CONFIGURATION.md).
+struct WebhookSettings {
+  int64_t retry_base_ms = 1'000;
+  int64_t retry_cap_ms = 600'000;
+  int64_t breaker_failures = 5;
+  int64_t breaker_open_ms = 30'000;
+  int64_t pending_max = 100'000;
+  int64_t default_sync_latency_ms = 60'000;
+  int64_t secret_overlap_seconds = 24 * 3600;
+};
+
 struct FileConfig {
   size_t shards = 0;  // 0 = one per core
   int64_t clock_drift_tolerance_seconds = 300;
@@ -18,6 +29,7 @@ struct FileConfig {
   std::vector<Location> locations;
   std::vector<Source> sources;
   std::vector<Channel> channels;
+  WebhookSettings webhooks;
 };
 
 // Parses `path`. On failure returns false and sets `error` to "<path>: <where>: <what>".

@@ -12,6 +12,7 @@
 #include "app/demo.hpp"
 #include "engine/blocking.hpp"
 #include "storage/rocks_store.hpp"
+#include "sync/webhook_service.hpp"
 
 namespace stockd {
 namespace {
@@ -105,6 +106,22 @@ int run_serve(const ServeOptions& options) {
   api_options.rate_per_second = options.rate_limit_per_second;
   api_options.rate_burst = options.rate_limit_burst;
   Api api(*engine, tokens, clock, api_options);
+  WebhookOptions webhook_options;
+  webhook_options.retry_base = std::chrono::milliseconds{config.webhooks.retry_base_ms};
+  webhook_options.retry_cap = std::chrono::milliseconds{config.webhooks.retry_cap_ms};
+  webhook_options.breaker_failures = static_cast<uint32_t>(config.webhooks.breaker_failures);
+  webhook_options.breaker_open = std::chrono::milliseconds{config.webhooks.breaker_open_ms};
+  webhook_options.pending_max = static_cast<size_t>(config.webhooks.pending_max);
+  webhook_options.default_sync_latency =
+      std::chrono::milliseconds{config.webhooks.default_sync_latency_ms};
+  webhook_options.secret_overlap = std::chrono::seconds{config.webhooks.secret_overlap_seconds};
+  WebhookService webhooks(*engine, *store, clock, api.context().health, api.context().alerts,
+                          webhook_options);
+  if (Status status = webhooks.start(); !status.is_ok()) {
+    std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+    return 2;
+  }
+  api.context().webhooks = &webhooks;
   HttpServer server(http, api);
   if (Status status = server.start(); !status.is_ok()) {
     std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
@@ -146,6 +163,7 @@ int run_serve(const ServeOptions& options) {
   if (live.joinable()) live.join();
   server.shutdown(10);
   engine->stop();
+  webhooks.stop();
   engine.reset();
   store.reset();
   std::printf("stockd: stopped cleanly\n");

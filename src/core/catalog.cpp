@@ -1,5 +1,6 @@
 #include "core/catalog.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -160,6 +161,12 @@ ConfigCheck Catalog::check(const Channel& channel) const {
   if (channel.buffer_percent < 0 || channel.buffer_percent > 100) {
     return {ConfigError::value_out_of_range, "buffer.percent"};
   }
+  if (channel.degraded_buffer_units < 0 || channel.degraded_buffer_units > limits::quantity_max) {
+    return {ConfigError::value_out_of_range, "degraded_buffer.units"};
+  }
+  if (channel.degraded_buffer_percent < 0 || channel.degraded_buffer_percent > 100) {
+    return {ConfigError::value_out_of_range, "degraded_buffer.percent"};
+  }
   if (channel.sync_latency_seconds < 0 || channel.sync_latency_seconds > 7 * 24 * 3600) {
     return {ConfigError::value_out_of_range, "sync_latency_seconds"};
   }
@@ -223,6 +230,15 @@ bool Catalog::remove_channel(std::string_view id) {
   if (found == channels_.end()) return false;
   channels_.erase(found);
   return true;
+}
+
+Channel degraded_view(const Channel& channel) {
+  Channel view = channel;
+  view.buffer_units = std::min(channel.buffer_units + channel.degraded_buffer_units,
+                               static_cast<int64_t>(limits::quantity_max));
+  view.buffer_percent =
+      std::min<int64_t>(channel.buffer_percent + channel.degraded_buffer_percent, 100);
+  return view;
 }
 
 }  // namespace stockd

@@ -62,6 +62,10 @@ struct Channel {
   int64_t reservation_quantity_min = 1;
   int64_t reservation_quantity_max = 0;
   std::vector<SkuQuantityLimit> sku_limits;  // per-SKU overrides of the two above
+  // While the channel is degraded (its sync destination fails or lags), this extra
+  // buffer is added to the static and percent ones: it sells conservatively.
+  int64_t degraded_buffer_units = 0;
+  int64_t degraded_buffer_percent = 10;
 
   // The limits that apply to `sku` on this channel: its override, or the channel's.
   std::pair<int64_t, int64_t> quantity_limits(std::string_view sku) const {
@@ -72,6 +76,9 @@ struct Channel {
   }
   friend bool operator==(const Channel&, const Channel&) = default;
 };
+
+// The channel as it sells while degraded: its degraded buffer added to its buffer.
+Channel degraded_view(const Channel& channel);
 
 // A kit or bundle: a SKU with no stock of its own, made of components.
 struct BundleComponent {

@@ -198,7 +198,8 @@ std::optional<Source> decode_source(std::string_view bytes) {
   return finish(in, std::move(source));
 }
 
-constexpr uint8_t kChannelFormat = 3;  // 2 added reservation quantity limits, 3 per-SKU ones
+// 2 added reservation quantity limits, 3 per-SKU ones, 4 the degraded buffer
+constexpr uint8_t kChannelFormat = 4;
 
 std::string encode_channel(const Channel& channel) {
   ByteWriter out;
@@ -223,6 +224,8 @@ std::string encode_channel(const Channel& channel) {
     out.i64(limit.min);
     out.i64(limit.max);
   }
+  out.i64(channel.degraded_buffer_units);
+  out.i64(channel.degraded_buffer_percent);
   return out.take();
 }
 
@@ -260,6 +263,10 @@ std::optional<Channel> decode_channel(std::string_view bytes) {
       limit.max = in.i64();
       channel.sku_limits.push_back(std::move(limit));
     }
+  }
+  if (format >= 4) {
+    channel.degraded_buffer_units = in.i64();
+    channel.degraded_buffer_percent = in.i64();
   }
   return finish(in, std::move(channel));
 }

@@ -82,6 +82,9 @@ struct ReserveRequest {
   Sha256Digest request_fingerprint{};
   // Promise against open purchase orders at the candidates instead of on-hand stock.
   bool backorder = false;
+  // A degraded channel: of the candidates that can hold it, the one with the most
+  // sellable units left wins (the safest node), not the first.
+  bool prefer_safest = false;
 };
 
 struct ReserveResult {

@@ -411,11 +411,12 @@ void Shard::process(ReserveCommandItem& command, Timestamp now, const Catalog& c
     const Position* position = find(request.sku, candidate.location);
     const Position& current = position != nullptr ? *position : kEmptyPosition;
     const int64_t sellable_units = sellable(current, candidate.rule, now);
-    best_sellable = std::max(best_sellable, sellable_units);
-    if (decide_reserve(current, request.quantity, sellable_units) == ReserveStatus::ok) {
+    if (decide_reserve(current, request.quantity, sellable_units) == ReserveStatus::ok &&
+        (chosen == nullptr || sellable_units > best_sellable)) {
       chosen = &candidate.location;
-      break;
+      if (!request.prefer_safest) break;
     }
+    best_sellable = std::max(best_sellable, sellable_units);
   }
   if (chosen == nullptr) {
     result.status = ReserveStatus::insufficient_stock;

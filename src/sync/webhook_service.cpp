@@ -1,0 +1,692 @@
+#include "sync/webhook_service.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <deque>
+#include <random>
+
+#include <boost/json.hpp>
+
+#include "base/assert.hpp"
+#include "sync/cloud_event.hpp"
+#include "sync/delivery_queue.hpp"
+#include "sync/http_client.hpp"
+#include "sync/signature.hpp"
+
+namespace stockd {
+namespace {
+
+constexpr std::string_view kSubscriptionPrefix = "webhook/";
+constexpr std::string_view kCursorPrefix = "webhook-cursor/";
+constexpr std::string_view kDeadLetterPrefix = "webhook-dlq/";
+constexpr size_t kReadRowsMax = 1'000;
+constexpr auto kIdleWait = std::chrono::milliseconds{100};
+constexpr auto kCursorSaveEvery = std::chrono::milliseconds{100};
+constexpr auto kCleanEvery = std::chrono::seconds{5};
+
+std::string encode_cursors(const std::vector<uint64_t>& cursors) {
+  std::string out;
+  for (const uint64_t cursor : cursors) {
+    if (!out.empty()) out.push_back(',');
+    out += std::to_string(cursor);
+  }
+  return out;
+}
+
+std::optional<std::vector<uint64_t>> decode_cursors(std::string_view text, size_t shards) {
+  std::vector<uint64_t> cursors;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view one = text.substr(0, comma);
+    uint64_t value = 0;
+    const auto [end, error] = std::from_chars(one.data(), one.data() + one.size(), value);
+    if (error != std::errc{} || end != one.data() + one.size()) return std::nullopt;
+    cursors.push_back(value);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  if (cursors.size() != shards) return std::nullopt;
+  return cursors;
+}
+
+std::string encode_dead_letter(const DeadLetter& letter) {
+  return boost::json::serialize(boost::json::object{{"event_id", letter.event_id},
+                                                    {"type", letter.type},
+                                                    {"subject", letter.subject},
+                                                    {"attempts", letter.attempts},
+                                                    {"last_error", letter.last_error},
+                                                    {"dead_at_us", micros_of(letter.dead_at)},
+                                                    {"body", letter.body}});
+}
+
+std::optional<DeadLetter> decode_dead_letter(std::string_view json) {
+  boost::system::error_code ec;
+  const boost::json::value parsed = boost::json::parse(json, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  try {
+    const auto& in = parsed.as_object();
+    DeadLetter letter;
+    letter.event_id = in.at("event_id").as_string();
+    letter.type = in.at("type").as_string();
+    letter.subject = in.at("subject").as_string();
+    letter.attempts = in.at("attempts").to_number<uint32_t>();
+    letter.last_error = in.at("last_error").as_string();
+    letter.dead_at = timestamp_from_micros(in.at("dead_at_us").to_number<int64_t>());
+    letter.body = in.at("body").as_string();
+    return letter;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string random_id(std::string_view prefix) {
+  static std::mutex mutex;
+  static std::mt19937_64 random{std::random_device{}()};
+  std::lock_guard lock(mutex);
+  char buffer[32];
+  const int length =
+      std::snprintf(buffer, sizeof buffer, "%.*s%016llx", static_cast<int>(prefix.size()),
+                    prefix.data(), static_cast<unsigned long long>(random()));
+  return std::string(buffer, static_cast<size_t>(length));
+}
+
+// Retry-After: delay-seconds (an HTTP-date is treated as absent).
+std::optional<Duration> parse_retry_after(std::string_view value) {
+  int64_t seconds = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (value.empty() || error != std::errc{} || end != value.data() + value.size() || seconds < 0) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds{std::min<int64_t>(seconds, 3600)};
+}
+
+}  // namespace
+
+// One subscription's deliveries, on its own thread.
+class WebhookService::Worker {
+ public:
+  Worker(WebhookService& service, WebhookSubscription subscription, std::vector<uint64_t> cursors)
+      : service_(service),
+        subscription_(std::move(subscription)),
+        queue_(std::move(cursors)),
+        breaker_(service.options_.breaker_failures, Duration(service.options_.breaker_open)),
+        random_(std::random_device{}()) {
+    std::string error;
+    target_ = parse_http_url(subscription_.url, &error);
+    status_.cursors = queue_.durable_cursors();
+    saved_cursors_ = status_.cursors;
+  }
+  ~Worker() { stop(); }
+
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Forgets its stored cursor and dead letters (the subscription was deleted).
+  void erase_records() {
+    Store& store = service_.store_;
+    (void)store.delete_aux(std::string(kCursorPrefix) + subscription_.id);
+    std::vector<std::string> keys;
+    (void)store.for_each_aux(dead_letter_prefix(), [&](std::string_view key, std::string_view) {
+      keys.emplace_back(key);
+    });
+    for (const std::string& key : keys) (void)store.delete_aux(key);
+  }
+
+  WebhookSubscription subscription() const {
+    std::lock_guard lock(mutex_);
+    return subscription_;
+  }
+  void set_subscription(WebhookSubscription subscription) {
+    std::lock_guard lock(mutex_);
+    subscription_ = std::move(subscription);
+  }
+  WebhookStatus status() const {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+  size_t queue_replays(std::vector<DeadLetter> letters) {
+    size_t queued = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (DeadLetter& letter : letters) {
+        replays_.push_back(std::move(letter));
+        ++queued;
+      }
+    }
+    wake_.notify_all();
+    return queued;
+  }
+  std::string dead_letter_prefix() const {
+    return std::string(kDeadLetterPrefix) + subscription_.id + "/";
+  }
+
+ private:
+  void run() {
+    uint64_t generation = service_.engine_.outbox_generation();
+    auto cursor_saved_at = std::chrono::steady_clock::now();
+    while (true) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) break;
+      }
+      const WebhookSubscription subscription = this->subscription();
+      if (!subscription.enabled || !target_) {
+        idle(kIdleWait);
+        continue;
+      }
+      fill(subscription);
+      if (std::chrono::steady_clock::now() - cursor_saved_at >= kCursorSaveEvery) {
+        save_cursors();
+        cursor_saved_at = std::chrono::steady_clock::now();
+      }
+      if (deliver_replay(subscription)) continue;
+      if (queue_.empty()) {
+        publish_status();
+        save_cursors();
+        generation = service_.engine_.wait_outbox(generation, kIdleWait);
+        continue;
+      }
+      const Timestamp now = service_.clock_.now();
+      PendingDelivery& head = queue_.head();
+      if (head.next_attempt_at > now) {
+        publish_status();
+        idle(std::min<Duration>(head.next_attempt_at - now, kIdleWait));
+        continue;
+      }
+      if (!take_token(subscription.rate_per_second)) {
+        publish_status();
+        idle(std::chrono::milliseconds{5});
+        continue;
+      }
+      if (!breaker_.allows(now)) {
+        publish_status();
+        idle(std::min<Duration>(breaker_.open_until() - now, kIdleWait));
+        continue;
+      }
+      deliver_head(subscription);
+      publish_status();
+    }
+    save_cursors();
+  }
+
+  void idle(Duration wait) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::max<Duration>(wait, std::chrono::milliseconds{1}),
+                   [&] { return stopping_ || !replays_.empty(); });
+  }
+
+  // Reads new outbox rows into the queue, while it has room.
+  void fill(const WebhookSubscription& subscription) {
+    const Timestamp now = service_.clock_.now();
+    for (uint32_t shard = 0; shard < queue_.shard_count(); ++shard) {
+      while (queue_.size() < service_.options_.pending_max) {
+        rows_.clear();
+        const Status status =
+            service_.store_.read_outbox(shard, queue_.read_position(shard), kReadRowsMax, rows_);
+        if (!status.is_ok()) {
+          std::fprintf(stderr, "stockd: webhook %s: cannot read the outbox: %s\n",
+                       subscription.id.c_str(), status.message().c_str());
+          break;
+        }
+        for (const OutboxRow& row : rows_) queue_.offer(row, subscription.wants(row), now);
+        if (rows_.size() < kReadRowsMax) break;
+      }
+    }
+  }
+
+  bool take_token(double rate_per_second) {
+    if (rate_per_second <= 0) return true;
+    const auto now = std::chrono::steady_clock::now();
+    const double burst = std::max(1.0, rate_per_second);
+    if (!bucket_started_) {
+      tokens_ = burst;
+      bucket_started_ = true;
+    } else {
+      const double seconds = std::chrono::duration<double>(now - refilled_at_).count();
+      tokens_ = std::min(burst, tokens_ + seconds * rate_per_second);
+    }
+    refilled_at_ = now;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
+  struct Attempt {
+    bool delivered = false;
+    bool gone = false;  // 410: the receiver asks us to stop
+    std::optional<Duration> retry_after;
+    std::string error;
+  };
+
+  Attempt send(const WebhookSubscription& subscription, const std::string& event_id,
+               const std::string& body) {
+    const Timestamp now = service_.clock_.now();
+    const int64_t timestamp = micros_of(now) / 1'000'000;
+    const std::vector<std::pair<std::string, std::string>> headers = {
+        {"webhook-id", event_id},
+        {"webhook-timestamp", std::to_string(timestamp)},
+        {"webhook-signature",
+         webhook_signature(event_id, timestamp, body, subscription.signing_keys(now))},
+        {"content-type", "application/cloudevents+json"},
+    };
+    const ClientResponse response =
+        client_.post(*target_, headers, body, std::chrono::milliseconds{subscription.timeout_ms});
+    Attempt attempt;
+    if (response.status >= 200 && response.status < 300) {
+      attempt.delivered = true;
+    } else if (response.status == 410) {
+      attempt.gone = true;
+      attempt.error = "410 Gone";
+    } else if (response.status != 0) {
+      attempt.error = "HTTP " + std::to_string(response.status);
+      if (response.status == 429 || response.status == 503) {
+        attempt.retry_after = parse_retry_after(response.retry_after);
+      }
+    } else {
+      attempt.error = response.error;
+    }
+    return attempt;
+  }
+
+  void deliver_head(const WebhookSubscription& subscription) {
+    PendingDelivery& head = queue_.head();
+    const std::string event_id = outbox_event_id(head.row);
+    const std::string body = cloud_event_json(head.row);
+    const Attempt attempt = send(subscription, event_id, body);
+    const Timestamp now = service_.clock_.now();
+    if (attempt.delivered) {
+      breaker_.success();
+      {
+        std::lock_guard lock(mutex_);
+        status_.delivered += 1;
+        status_.last_delivered_at = now;
+        status_.last_lag_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - head.row.recorded_at)
+                .count();
+      }
+      queue_.delivered();
+      return;
+    }
+    if (attempt.gone) {
+      disable(subscription, "the receiver answered 410 Gone");
+      return;
+    }
+    breaker_.failure(now);
+    {
+      std::lock_guard lock(mutex_);
+      status_.failed_attempts += 1;
+      status_.last_error = attempt.error;
+    }
+    const uint32_t attempts = head.attempts + 1;
+    if (attempts >= subscription.max_attempts) {
+      DeadLetter letter;
+      letter.event_id = event_id;
+      letter.type = std::string(outbox_kind_type(head.row.kind));
+      letter.subject = head.row.sku;
+      letter.attempts = attempts;
+      letter.last_error = attempt.error;
+      letter.dead_at = now;
+      letter.body = body;
+      const Status stored =
+          service_.store_.put_aux(dead_letter_prefix() + event_id, encode_dead_letter(letter));
+      if (!stored.is_ok()) {
+        // Not stored: keep it at the head rather than lose it.
+        queue_.failed(now + service_.options_.retry_cap, attempt.error);
+        return;
+      }
+      queue_.take_head();
+      std::lock_guard lock(mutex_);
+      status_.dead_lettered += 1;
+      return;
+    }
+    const Duration delay =
+        attempt.retry_after
+            ? *attempt.retry_after
+            : retry_delay(attempts, service_.options_.retry_base, service_.options_.retry_cap,
+                          std::uniform_real_distribution<double>(0.0, 1.0)(random_));
+    queue_.failed(now + delay, attempt.error);
+  }
+
+  // Redelivers one queued dead letter (unchanged: same id, same body); true if it tried.
+  bool deliver_replay(const WebhookSubscription& subscription) {
+    DeadLetter letter;
+    {
+      std::lock_guard lock(mutex_);
+      if (replays_.empty()) return false;
+      letter = std::move(replays_.front());
+      replays_.pop_front();
+    }
+    const Attempt attempt = send(subscription, letter.event_id, letter.body);
+    if (attempt.delivered) {
+      (void)service_.store_.delete_aux(dead_letter_prefix() + letter.event_id);
+      std::lock_guard lock(mutex_);
+      status_.delivered += 1;
+      status_.last_delivered_at = service_.clock_.now();
+    } else if (attempt.gone) {
+      disable(subscription, "the receiver answered 410 Gone");
+    } else {
+      std::lock_guard lock(mutex_);
+      status_.failed_attempts += 1;
+      status_.last_error = attempt.error;
+    }
+    return true;
+  }
+
+  void disable(const WebhookSubscription& subscription, std::string reason) {
+    WebhookSubscription changed = subscription;
+    changed.enabled = false;
+    changed.disabled_reason = reason;
+    (void)service_.save(changed);
+    set_subscription(changed);
+    service_.alerts_.raise(
+        "webhook_disabled:" + changed.id, "webhook_disabled", AlertSeverity::critical,
+        "webhook " + changed.id + " (" + changed.url + ") was disabled: " + reason,
+        service_.clock_.now());
+  }
+
+  void publish_status() {
+    std::lock_guard lock(mutex_);
+    status_.pending = queue_.size();
+    status_.oldest_pending_since = queue_.oldest_queued_at();
+    status_.circuit = std::string(circuit_state_name(breaker_.state(service_.clock_.now())));
+    status_.conflated = queue_.conflated_total();
+    status_.cursors = queue_.durable_cursors();
+  }
+
+  void save_cursors() {
+    const std::vector<uint64_t> cursors = queue_.durable_cursors();
+    if (cursors == saved_cursors_) return;
+    const Status status = service_.store_.put_aux(std::string(kCursorPrefix) + subscription_.id,
+                                                  encode_cursors(cursors));
+    if (status.is_ok()) saved_cursors_ = cursors;
+    std::lock_guard lock(mutex_);
+    status_.cursors = saved_cursors_;
+  }
+
+  WebhookService& service_;
+  mutable std::mutex mutex_;  // guards subscription_, status_, replays_, stopping_
+  std::condition_variable wake_;
+  WebhookSubscription subscription_;
+  WebhookStatus status_;
+  std::deque<DeadLetter> replays_;
+  bool stopping_ = false;
+
+  // Worker thread only.
+  std::optional<HttpTarget> target_;
+  HttpClient client_;
+  DeliveryQueue queue_;
+  CircuitBreaker breaker_;
+  std::mt19937_64 random_;
+  std::vector<OutboxRow> rows_;
+  std::vector<uint64_t> saved_cursors_;
+  bool bucket_started_ = false;
+  double tokens_ = 0;
+  std::chrono::steady_clock::time_point refilled_at_;
+  std::thread thread_;
+};
+
+WebhookService::WebhookService(Engine& engine, Store& store, const Clock& clock,
+                               ChannelHealth& health, AlertBook& alerts, WebhookOptions options)
+    : engine_(engine),
+      store_(store),
+      clock_(clock),
+      health_(health),
+      alerts_(alerts),
+      options_(options) {}
+
+WebhookService::~WebhookService() { stop(); }
+
+Status WebhookService::save(const WebhookSubscription& subscription) {
+  return store_.put_aux(std::string(kSubscriptionPrefix) + subscription.id,
+                        encode_subscription(subscription));
+}
+
+Status WebhookService::start() {
+  std::vector<WebhookSubscription> stored;
+  bool corrupt = false;
+  Status status =
+      store_.for_each_aux(kSubscriptionPrefix, [&](std::string_view, std::string_view value) {
+        auto subscription = decode_subscription(value);
+        if (!subscription) {
+          corrupt = true;
+          return;
+        }
+        stored.push_back(std::move(*subscription));
+      });
+  if (!status.is_ok()) return status;
+  if (corrupt) return Status::error("store is corrupt: unreadable webhook subscription");
+  {
+    std::lock_guard lock(mutex_);
+    for (WebhookSubscription& subscription : stored) {
+      std::vector<uint64_t> cursors;
+      const auto saved = store_.get_aux(std::string(kCursorPrefix) + subscription.id);
+      const auto decoded = saved ? decode_cursors(*saved, engine_.shard_count()) : std::nullopt;
+      if (decoded) {
+        cursors = *decoded;
+      } else {
+        // No cursor yet (or the shard count changed): from the current head.
+        cursors = engine_.outbox_heads();
+      }
+      const std::string id = subscription.id;
+      auto worker = std::make_unique<Worker>(*this, std::move(subscription), std::move(cursors));
+      worker->start();
+      workers_.emplace(id, std::move(worker));
+    }
+  }
+  monitor_ = std::thread([this] { monitor(); });
+  return Status::ok();
+}
+
+void WebhookService::stop() {
+  {
+    std::lock_guard lock(monitor_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  monitor_wake_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+  std::lock_guard lock(mutex_);
+  for (auto& [id, worker] : workers_) worker->stop();
+}
+
+WebhookError WebhookService::create(WebhookSubscription& draft, std::string* error_detail) {
+  if (!parse_http_url(draft.url, error_detail)) return WebhookError::invalid_url;
+  draft.id = random_id("wh_");
+  draft.created_at = clock_.now();
+  draft.enabled = true;
+  draft.disabled_reason.clear();
+  if (draft.secrets.empty()) draft.secrets.push_back({new_webhook_secret(), Timestamp{}});
+  std::vector<uint64_t> cursors = engine_.outbox_heads();
+  if (Status status =
+          store_.put_aux(std::string(kCursorPrefix) + draft.id, encode_cursors(cursors));
+      !status.is_ok()) {
+    *error_detail = status.message();
+    return WebhookError::invalid_url;
+  }
+  if (Status status = save(draft); !status.is_ok()) {
+    *error_detail = status.message();
+    return WebhookError::invalid_url;
+  }
+  std::lock_guard lock(mutex_);
+  auto worker = std::make_unique<Worker>(*this, draft, std::move(cursors));
+  worker->start();
+  workers_.emplace(draft.id, std::move(worker));
+  return WebhookError::none;
+}
+
+std::vector<WebhookView> WebhookService::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<WebhookView> views;
+  for (const auto& [id, worker] : workers_)
+    views.push_back({worker->subscription(), worker->status()});
+  return views;
+}
+
+std::optional<WebhookView> WebhookService::get(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const auto found = workers_.find(id);
+  if (found == workers_.end()) return std::nullopt;
+  return WebhookView{found->second->subscription(), found->second->status()};
+}
+
+bool WebhookService::remove(const std::string& id) {
+  std::unique_ptr<Worker> worker;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = workers_.find(id);
+    if (found == workers_.end()) return false;
+    worker = std::move(found->second);
+    workers_.erase(found);
+  }
+  worker->stop();
+  (void)store_.delete_aux(std::string(kSubscriptionPrefix) + id);
+  worker->erase_records();
+  alerts_.clear("webhook_disabled:" + id, clock_.now());
+  return true;
+}
+
+std::optional<WebhookSubscription> WebhookService::rotate_secret(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const auto found = workers_.find(id);
+  if (found == workers_.end()) return std::nullopt;
+  WebhookSubscription subscription = found->second->subscription();
+  const Timestamp now = clock_.now();
+  std::erase_if(subscription.secrets, [&](const WebhookSecret& secret) {
+    return secret.expires_at != Timestamp{} && secret.expires_at <= now;
+  });
+  for (WebhookSecret& secret : subscription.secrets) {
+    if (secret.expires_at == Timestamp{}) secret.expires_at = now + options_.secret_overlap;
+  }
+  subscription.secrets.insert(subscription.secrets.begin(), {new_webhook_secret(), Timestamp{}});
+  if (!save(subscription).is_ok()) return std::nullopt;
+  found->second->set_subscription(subscription);
+  return subscription;
+}
+
+std::optional<std::vector<DeadLetter>> WebhookService::dead_letters(const std::string& id) const {
+  std::string prefix;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = workers_.find(id);
+    if (found == workers_.end()) return std::nullopt;
+    prefix = found->second->dead_letter_prefix();
+  }
+  std::vector<DeadLetter> letters;
+  (void)store_.for_each_aux(prefix, [&](std::string_view, std::string_view value) {
+    if (auto letter = decode_dead_letter(value)) letters.push_back(std::move(*letter));
+  });
+  std::sort(letters.begin(), letters.end(),
+            [](const DeadLetter& a, const DeadLetter& b) { return a.dead_at < b.dead_at; });
+  return letters;
+}
+
+std::optional<size_t> WebhookService::replay(const std::string& id, const std::string& event_id) {
+  auto letters = dead_letters(id);
+  if (!letters) return std::nullopt;
+  if (!event_id.empty()) {
+    std::erase_if(*letters, [&](const DeadLetter& letter) { return letter.event_id != event_id; });
+  }
+  std::lock_guard lock(mutex_);
+  const auto found = workers_.find(id);
+  if (found == workers_.end()) return std::nullopt;
+  return found->second->queue_replays(std::move(*letters));
+}
+
+void WebhookService::add_outbox_consumer(std::function<std::vector<uint64_t>()> cursors) {
+  std::lock_guard lock(mutex_);
+  consumers_.push_back(std::move(cursors));
+}
+
+void WebhookService::monitor() {
+  auto cleaned_at = std::chrono::steady_clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(monitor_mutex_);
+      monitor_wake_.wait_for(lock, options_.monitor_interval, [&] { return stopping_; });
+      if (stopping_) return;
+    }
+    update_degraded(clock_.now());
+    if (std::chrono::steady_clock::now() - cleaned_at >= kCleanEvery) {
+      clean_outbox();
+      cleaned_at = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+void WebhookService::update_degraded(Timestamp now) {
+  const std::vector<WebhookView> views = list();
+  const std::shared_ptr<const Catalog> catalog = engine_.catalog();
+  for (const auto& [channel_id, channel] : catalog->channels()) {
+    const Duration allowed = channel.sync_latency_seconds > 0
+                                 ? Duration(std::chrono::seconds{channel.sync_latency_seconds})
+                                 : options_.default_sync_latency;
+    std::string reason;
+    for (const WebhookView& view : views) {
+      if (!view.subscription.enabled || !view.subscription.covers_channel(channel_id)) continue;
+      if (view.status.circuit != "closed") {
+        reason = "webhook " + view.subscription.id + " is failing (circuit " + view.status.circuit +
+                 ": " + view.status.last_error + ")";
+        break;
+      }
+      if (view.status.oldest_pending_since && now - *view.status.oldest_pending_since > allowed) {
+        const auto behind_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   now - *view.status.oldest_pending_since)
+                                   .count();
+        reason = "webhook " + view.subscription.id + " is " + std::to_string(behind_ms) +
+                 " ms behind (allowed " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(allowed).count()) +
+                 " s)";
+        break;
+      }
+    }
+    const std::string key = "channel_degraded:" + channel_id;
+    if (!reason.empty()) {
+      health_.set_degraded(channel_id, now, reason);
+      alerts_.raise(key, "channel_degraded", AlertSeverity::critical,
+                    "channel " + channel_id + " is degraded: " + reason, now);
+    } else if (health_.clear(channel_id)) {
+      alerts_.clear(key, now);
+    }
+  }
+  // Channels that no longer exist are not degraded.
+  for (const auto& [channel_id, degradation] : health_.all()) {
+    if (catalog->find_channel(channel_id) == nullptr && health_.clear(channel_id)) {
+      alerts_.clear("channel_degraded:" + channel_id, now);
+    }
+  }
+}
+
+void WebhookService::clean_outbox() {
+  std::vector<uint64_t> through = engine_.outbox_heads();
+  std::vector<std::function<std::vector<uint64_t>()>> consumers;
+  {
+    std::lock_guard lock(mutex_);
+    consumers = consumers_;
+    for (const auto& [id, worker] : workers_) {
+      if (!worker->subscription().enabled) continue;
+      const std::vector<uint64_t> cursors = worker->status().cursors;
+      for (size_t i = 0; i < through.size() && i < cursors.size(); ++i) {
+        through[i] = std::min(through[i], cursors[i]);
+      }
+    }
+  }
+  for (const auto& cursors_of : consumers) {
+    const std::vector<uint64_t> cursors = cursors_of();
+    for (size_t i = 0; i < through.size() && i < cursors.size(); ++i) {
+      through[i] = std::min(through[i], cursors[i]);
+    }
+  }
+  for (uint32_t shard = 0; shard < through.size(); ++shard) {
+    if (through[shard] > 0) (void)store_.delete_outbox_through(shard, through[shard]);
+  }
+}
+
+}  // namespace stockd

@@ -1,0 +1,70 @@
+// A real HTTP webhook receiver on 127.0.0.1 for the sync tests. Its behaviour can be
+// changed while it runs (answer 2xx, 500, 410, 429 + Retry-After, hang, or be down);
+// it records every request with its headers, raw body and arrival time.
+import { createServer } from 'node:http';
+
+export async function startReceiver({ port = 0 } = {}) {
+  const state = { mode: 'ok', retryAfter: '1', deliveries: [], attempts: [] };
+  const sockets = new Set();
+  let server;
+  const listen = (onPort) => new Promise((resolve) => {
+    server = createServer((request, response) => {
+      const chunks = [];
+      request.on('data', (chunk) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const record = { headers: { ...request.headers }, body, at: Date.now(), mode: state.mode };
+        state.attempts.push(record);
+        switch (state.mode) {
+          case 'ok':
+            state.deliveries.push(record);
+            response.writeHead(204).end();
+            break;
+          case 'fail':
+            response.writeHead(500, { 'content-type': 'text/plain' }).end('receiver is failing');
+            break;
+          case 'gone':
+            response.writeHead(410).end();
+            break;
+          case 'throttle':
+            response.writeHead(429, { 'retry-after': state.retryAfter }).end();
+            break;
+          case 'hang':
+            break;  // never answers: stockd's timeout must fire
+          default:
+            response.writeHead(500).end();
+        }
+      });
+    });
+    server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });
+    server.listen(onPort, '127.0.0.1', () => resolve(server.address().port));
+  });
+  const boundPort = await listen(port);
+  const receiver = {
+    port: boundPort,
+    url: `http://127.0.0.1:${boundPort}/hooks`,
+    state,
+    set mode(value) { state.mode = value; },
+    get deliveries() { return state.deliveries; },
+    get attempts() { return state.attempts; },
+    events() { return state.deliveries.map((d) => JSON.parse(d.body)); },
+    // Stops listening and drops open connections: the receiver is down.
+    async down() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+    async up() { await listen(boundPort); },
+    async close() { await receiver.down(); },
+  };
+  return receiver;
+}
+
+// Resolves once `predicate()` holds; fails after `timeoutMs`.
+export async function waitFor(predicate, timeoutMs = 15000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
