@@ -6,6 +6,7 @@
 
 #include "api/handlers.hpp"
 #include "api/problem.hpp"
+#include "sync/signature.hpp"
 
 namespace stockd {
 namespace {
@@ -110,6 +111,20 @@ std::string scope_label(uint32_t scope) { return scopes_text(scope); }
 std::shared_ptr<const Channel> degraded_channel(const ApiContext& api, const Channel& channel) {
   if (!api.health.degraded(channel.id)) return nullptr;
   return std::make_shared<const Channel>(degraded_view(channel));
+}
+
+bool SeenWebhookIds::contains(const std::string& key, Timestamp now) const {
+  std::lock_guard lock(mutex_);
+  const auto found = seen_.find(key);
+  return found != seen_.end() && found->second > now;
+}
+
+void SeenWebhookIds::remember(const std::string& key, Timestamp now) {
+  std::lock_guard lock(mutex_);
+  if (seen_.size() >= kEntriesMax)
+    std::erase_if(seen_, [&](const auto& e) { return e.second <= now; });
+  // Twice the tolerance: a timestamp may be that far in the future.
+  seen_.insert_or_assign(key, now + std::chrono::seconds{2 * kWebhookToleranceSeconds});
 }
 
 bool InflightRequests::try_begin(const std::string& key) {

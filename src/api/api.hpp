@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -38,6 +39,20 @@ class InflightRequests {
 
 class WebhookService;
 
+// Inbound webhook ids already applied, per source, for the signature tolerance window:
+// a replayed request is refused. In memory (a restart forgets them; the events inside
+// are idempotent by (source, id) anyway).
+class SeenWebhookIds {
+ public:
+  bool contains(const std::string& key, Timestamp now) const;
+  void remember(const std::string& key, Timestamp now);
+
+ private:
+  static constexpr size_t kEntriesMax = 1'000'000;
+  mutable std::mutex mutex_;
+  std::map<std::string, Timestamp> seen_;  // key -> when it stops mattering
+};
+
 struct ApiContext {
   ApiContext(Engine& engine, TokenStore& tokens, const Clock& clock, ApiOptions options)
       : engine(engine), tokens(tokens), clock(clock), options(options) {}
@@ -52,6 +67,7 @@ struct ApiContext {
   ChannelHealth health;
   AlertBook alerts;
   WebhookService* webhooks = nullptr;
+  SeenWebhookIds seen_webhook_ids;
 };
 
 class Api final : public HttpHandler {

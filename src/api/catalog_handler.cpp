@@ -5,6 +5,7 @@
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
 #include "core/ids.hpp"
+#include "sync/signature.hpp"
 
 namespace json = boost::json;
 
@@ -24,7 +25,11 @@ json::object to_json(const Location& location) {
 }
 
 json::object to_json(const Source& source) {
-  return json::object{{"id", source.id}, {"priority", source.priority}};
+  // Secrets are never shown; how many there are is.
+  return json::object{{"id", source.id},
+                      {"priority", source.priority},
+                      {"webhook_secrets_count", source.webhook_secrets.size()},
+                      {"require_signature", source.require_signature}};
 }
 
 json::object quantity_json(const Channel& channel) {
@@ -112,8 +117,27 @@ bool read(ObjectReader& reader, Bundle& out) {
 }
 
 bool read(ObjectReader& reader, Source& out) {
-  return reader.only({"id", "priority"}) &&
-         reader.integer("priority", out.priority, -1'000'000, 1'000'000);
+  if (!reader.only({"id", "priority", "webhook_secrets", "require_signature"}) ||
+      !reader.integer("priority", out.priority, -1'000'000, 1'000'000) ||
+      !reader.boolean("require_signature", out.require_signature)) {
+    return false;
+  }
+  if (const json::value* secrets = reader.find("webhook_secrets"); secrets != nullptr) {
+    if (!secrets->is_array() || secrets->as_array().size() > 8) {
+      return reader.fail("webhook_secrets", "must be an array of at most 8 secrets");
+    }
+    for (const json::value& secret : secrets->as_array()) {
+      if (!secret.is_string() || !webhook_secret_key(secret.as_string())) {
+        return reader.fail("webhook_secrets",
+                           "each secret is 'whsec_' followed by base64 of 24 to 64 bytes");
+      }
+      out.webhook_secrets.emplace_back(secret.as_string());
+    }
+  }
+  if (out.require_signature && out.webhook_secrets.empty()) {
+    return reader.fail("require_signature", "requires at least one of webhook_secrets");
+  }
+  return true;
 }
 
 bool read(ObjectReader& reader, Channel& out) {

@@ -1,10 +1,13 @@
 // POST /v1/events: one event, {"events": [...]} (up to 10,000), or NDJSON.
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "api/handlers.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
 #include "codec/json.hpp"
+#include "sync/signature.hpp"
 
 namespace json = boost::json;
 
@@ -59,6 +62,54 @@ std::optional<uint64_t> parse_if_match(std::string_view text) {
     value = value * 10 + static_cast<uint64_t>(c - '0');
   }
   return value;
+}
+
+// Inbound webhooks: when a source of these events requires a signature (or the request
+// carries one and the source has secrets), the Standard Webhooks signature must verify
+// under that source's secrets, within the timestamp tolerance, with an unseen id.
+// Returns the refusal, or nullopt; `replay_keys` gets the ids to remember once applied.
+std::optional<HttpResponse> check_signatures(const ApiContext& api, const HttpRequest& request,
+                                             const std::vector<ParsedEvent>& parsed,
+                                             std::vector<std::string>& replay_keys) {
+  const std::string_view id = request.header("webhook-id");
+  const std::string_view timestamp = request.header("webhook-timestamp");
+  const std::string_view signature = request.header("webhook-signature");
+  const bool signed_request = !id.empty() || !timestamp.empty() || !signature.empty();
+  const std::shared_ptr<const Catalog> catalog = api.engine.catalog();
+  std::vector<std::string_view> checked;
+  const Timestamp now = api.clock.now();
+  for (const ParsedEvent& each : parsed) {
+    const Source* source = catalog->find_source(each.event.source);
+    if (source == nullptr) continue;  // the engine rejects the event itself
+    if (std::find(checked.begin(), checked.end(), source->id) != checked.end()) continue;
+    checked.push_back(source->id);
+    if (!source->require_signature && !(signed_request && !source->webhook_secrets.empty())) {
+      continue;
+    }
+    std::vector<std::string> keys;
+    for (const std::string& secret : source->webhook_secrets) {
+      if (auto key = webhook_secret_key(secret)) keys.push_back(std::move(*key));
+    }
+    const SignatureCheck check = verify_webhook_signature(id, timestamp, signature, request.body,
+                                                          keys, micros_of(now) / 1'000'000);
+    if (check != SignatureCheck::ok) {
+      json::object extra{{"source", source->id}, {"reason", signature_check_name(check)}};
+      return problem(401, "invalid-signature", "Invalid signature",
+                     "source '" + source->id + "' signs its requests (Standard Webhooks); " +
+                         std::string(signature_check_name(check)),
+                     std::move(extra));
+    }
+    std::string key = source->id + '\0' + std::string(id);
+    if (api.seen_webhook_ids.contains(key, now)) {
+      json::object extra{{"source", source->id}, {"webhook_id", std::string(id)}};
+      return problem(409, "replayed-webhook", "Replayed webhook",
+                     "webhook-id '" + std::string(id) + "' was already applied for source '" +
+                         source->id + "'",
+                     std::move(extra));
+    }
+    replay_keys.push_back(std::move(key));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -133,25 +184,35 @@ void post_events(ApiContext& api, Call call) {
     event.if_version = version;
   }
 
-  submit_parsed_events(
-      api.engine, std::move(parsed),
-      [single, respond = std::move(call.respond)](std::vector<EventResult> results) {
-        json::array out;
-        bool overloaded = false;
-        for (const EventResult& result : results) {
-          out.push_back(event_result_json(result));
-          overloaded = overloaded || result.error == EventError::overloaded;
-        }
-        if (overloaded) {
-          json::object extra;
-          extra["results"] = std::move(out);
-          return respond(overloaded_problem(std::move(extra)));
-        }
-        if (single && results[0].status == EventStatus::rejected) {
-          return respond(rejection_problem(results[0], std::move(out)));
-        }
-        respond(json_response(200, json::object{{"results", std::move(out)}}));
-      });
+  std::vector<std::string> replay_keys;
+  if (auto refusal = check_signatures(api, call.request, parsed, replay_keys)) {
+    return call.respond(std::move(*refusal));
+  }
+
+  submit_parsed_events(api.engine, std::move(parsed),
+                       [&api, single, replay_keys = std::move(replay_keys),
+                        respond = std::move(call.respond)](std::vector<EventResult> results) {
+                         json::array out;
+                         bool overloaded = false;
+                         for (const EventResult& result : results) {
+                           out.push_back(event_result_json(result));
+                           overloaded = overloaded || result.error == EventError::overloaded;
+                         }
+                         if (overloaded) {
+                           json::object extra;
+                           extra["results"] = std::move(out);
+                           return respond(overloaded_problem(std::move(extra)));
+                         }
+                         // Applied (durably): a replay of this signed request is refused from now
+                         // on.
+                         for (const std::string& key : replay_keys) {
+                           api.seen_webhook_ids.remember(key, api.clock.now());
+                         }
+                         if (single && results[0].status == EventStatus::rejected) {
+                           return respond(rejection_problem(results[0], std::move(out)));
+                         }
+                         respond(json_response(200, json::object{{"results", std::move(out)}}));
+                       });
 }
 
 }  // namespace stockd

@@ -1,5 +1,7 @@
 #include "app/config_file.hpp"
 
+#include "sync/signature.hpp"
+
 #include <toml++/toml.h>
 #include <initializer_list>
 #include <set>
@@ -121,8 +123,25 @@ bool read_location(const toml::table& table, const std::string& where, Location&
 bool read_source(const toml::table& table, const std::string& where, Source& out,
                  std::string* error) {
   TableReader reader(table, where, error);
-  return reader.only({"id", "priority"}) && reader.text("id", out.id, true) &&
-         reader.integer("priority", out.priority, -1'000'000, 1'000'000);
+  if (!reader.only({"id", "priority", "webhook_secrets", "require_signature"}) ||
+      !reader.text("id", out.id, true) ||
+      !reader.integer("priority", out.priority, -1'000'000, 1'000'000) ||
+      !reader.boolean("require_signature", out.require_signature)) {
+    return false;
+  }
+  if (const toml::node* secrets = table.get("webhook_secrets")) {
+    const toml::array* array = secrets->as_array();
+    if (array == nullptr) return reader.fail("webhook_secrets", "must be an array of strings");
+    for (const toml::node& secret : *array) {
+      const auto value = secret.value<std::string>();
+      if (!secret.is_string() || !value || !webhook_secret_key(*value)) {
+        return reader.fail("webhook_secrets",
+                           "each secret is 'whsec_' followed by base64 of 24 to 64 bytes");
+      }
+      out.webhook_secrets.push_back(*value);
+    }
+  }
+  return true;
 }
 
 bool read_channel(const toml::table& table, const std::string& where, Channel& out,

@@ -144,6 +144,17 @@ ConfigCheck Catalog::check(const Source& source) const {
   if (source.priority < -1'000'000 || source.priority > 1'000'000) {
     return {ConfigError::value_out_of_range, "priority"};
   }
+  if (source.webhook_secrets.size() > 8)
+    return {ConfigError::value_out_of_range, "webhook_secrets"};
+  for (const std::string& secret : source.webhook_secrets) {
+    // The base64 itself is checked by the adapters that read it.
+    if (!secret.starts_with("whsec_") || secret.size() < 38 || secret.size() > 200) {
+      return {ConfigError::value_out_of_range, "webhook_secrets"};
+    }
+  }
+  if (source.require_signature && source.webhook_secrets.empty()) {
+    return {ConfigError::value_out_of_range, "require_signature"};
+  }
   return {};
 }
 

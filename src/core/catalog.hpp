@@ -32,6 +32,10 @@ struct Location {
 struct Source {
   std::string id;
   int64_t priority = 0;  // higher wins
+  // Inbound webhooks: Standard Webhooks secrets (`whsec_...`) the source signs with;
+  // several while it rotates. With require_signature, unsigned requests are refused.
+  std::vector<std::string> webhook_secrets;
+  bool require_signature = false;
   friend bool operator==(const Source&, const Source&) = default;
 };
 

@@ -181,20 +181,32 @@ std::optional<Bundle> decode_bundle(std::string_view bytes) {
   return finish(in, std::move(bundle));
 }
 
+constexpr uint8_t kSourceFormat = 2;  // 2 added inbound webhook secrets
+
 std::string encode_source(const Source& source) {
   ByteWriter out;
-  out.u8(kFormat);
+  out.u8(kSourceFormat);
   out.str(source.id);
   out.i64(source.priority);
+  out.u32(static_cast<uint32_t>(source.webhook_secrets.size()));
+  for (const std::string& secret : source.webhook_secrets) out.str(secret);
+  out.u8(source.require_signature ? 1 : 0);
   return out.take();
 }
 
 std::optional<Source> decode_source(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.u8() != kFormat) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format < 1 || format > kSourceFormat) return std::nullopt;
   Source source;
   source.id = in.str();
   source.priority = in.i64();
+  if (format >= 2) {
+    const uint32_t count = in.u32();
+    if (count > 64) return std::nullopt;
+    for (uint32_t i = 0; i < count && in.ok(); ++i) source.webhook_secrets.push_back(in.str());
+    source.require_signature = in.u8() == 1;
+  }
   return finish(in, std::move(source));
 }
 

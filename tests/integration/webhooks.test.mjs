@@ -256,3 +256,51 @@ test('kill -9 mid-delivery loses nothing: after restart every final number arriv
   await unsubscribe(hook);
   await receiver.close();
 });
+
+test('inbound: a source that signs is verified, stale and replayed requests are refused', async () => {
+  const secret = 'whsec_' + Buffer.alloc(32, 11).toString('base64');
+  const put = await call(server, 'PUT', '/v1/sources/partner', { body: { priority: 10, webhook_secrets: [secret], require_signature: true } });
+  assert.equal(put.status, 200, put.text);
+  assert.equal(put.body.webhook_secrets_count, 1);
+  assert.equal(put.body.webhook_secrets, undefined);  // never shown
+  const signer = new Webhook(secret);
+  const event = (id) => ({ id, source: 'partner', type: 'receipt', sku: 'WH-IN', location: 'W1', quantity: 5, occurred_at: new Date().toISOString() });
+  const send = (payload, { id = 'msg_' + Math.random().toString(16).slice(2), at = new Date(), sign = true, key = signer } = {}) => {
+    const raw = JSON.stringify(payload);
+    const headers = { 'content-type': 'application/json' };
+    if (sign) {
+      headers['webhook-id'] = id;
+      headers['webhook-timestamp'] = String(Math.floor(at.getTime() / 1000));
+      headers['webhook-signature'] = key.sign(id, at, raw);
+    }
+    return call(server, 'POST', '/v1/events', { raw, headers });
+  };
+  const onHand = async () => ((await call(server, 'GET', '/v1/stock/WH-IN')).body.positions ?? []).reduce((n, p) => n + p.on_hand, 0);
+
+  const unsigned = await send(event('in-1'), { sign: false });
+  assert.equal(unsigned.status, 401);
+  assert.equal(unsigned.body.type, '/problems/invalid-signature');
+  assert.equal(unsigned.body.reason, 'missing_headers');
+  const forged = await send(event('in-1'), { key: new Webhook('whsec_' + Buffer.alloc(32, 12).toString('base64')) });
+  assert.equal(forged.status, 401);
+  assert.equal(forged.body.reason, 'no_match');
+  const stale = await send(event('in-1'), { at: new Date(Date.now() - 10 * 60 * 1000) });
+  assert.equal(stale.status, 401);
+  assert.equal(stale.body.reason, 'outside_tolerance');
+  assert.equal(await onHand(), 0, 'refused requests change nothing');
+
+  const good = await send(event('in-1'), { id: 'msg_fixed' });
+  assert.equal(good.status, 200, good.text);
+  assert.equal(good.body.results[0].status, 'applied');
+  const replayed = await send(event('in-2'), { id: 'msg_fixed' });
+  assert.equal(replayed.status, 409);
+  assert.equal(replayed.body.type, '/problems/replayed-webhook');
+  assert.equal(await onHand(), 5);
+
+  // A source without secrets is not asked for one; a bad secret is refused at PUT.
+  const plain = await call(server, 'POST', '/v1/events', { body: receipt('WH-IN', 1) });
+  assert.equal(plain.status, 200);
+  const bad = await call(server, 'PUT', '/v1/sources/partner2', { body: { priority: 1, require_signature: true } });
+  assert.equal(bad.status, 422);
+  assert.equal(bad.body.field, 'require_signature');
+});
