@@ -79,6 +79,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/webhooks/{}/dead-letters", scope_admin, list_dead_letters},
     {"POST", "/v1/webhooks/{}/dead-letters/replay", scope_admin, replay_dead_letters},
     {"GET", "/v1/alerts", scope_stock_read, list_alerts},
+    {"GET", "/v1/sync", scope_stock_read, get_sync},
 };
 
 // Matches `segments` against a route path; fills `params` with the wildcards.

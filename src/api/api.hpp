@@ -38,6 +38,8 @@ class InflightRequests {
 };
 
 class WebhookService;
+class KafkaConsumer;
+class KafkaProducer;
 
 // Inbound webhook ids already applied, per source, for the signature tolerance window:
 // a replayed request is refused. In memory (a restart forgets them; the events inside
@@ -67,6 +69,8 @@ struct ApiContext {
   ChannelHealth health;
   AlertBook alerts;
   WebhookService* webhooks = nullptr;
+  KafkaConsumer* kafka_consumer = nullptr;  // null when not configured
+  KafkaProducer* kafka_producer = nullptr;
   SeenWebhookIds seen_webhook_ids;
 };
 

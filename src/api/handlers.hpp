@@ -64,5 +64,6 @@ void rotate_webhook_secret(ApiContext& api, Call call);
 void list_dead_letters(ApiContext& api, Call call);
 void replay_dead_letters(ApiContext& api, Call call);
 void list_alerts(ApiContext& api, Call call);
+void get_sync(ApiContext& api, Call call);
 
 }  // namespace stockd

@@ -7,6 +7,7 @@
 #include "api/handlers.hpp"
 #include "api/json_body.hpp"
 #include "api/problem.hpp"
+#include "connectors/kafka.hpp"
 #include "sync/signature.hpp"
 #include "sync/webhook_service.hpp"
 
@@ -220,6 +221,51 @@ void list_alerts(ApiContext& api, Call call) {
   for (const Alert& alert : api.alerts.recent()) recent.push_back(to_json(alert));
   call.respond(json_response(
       200, json::object{{"active", std::move(active)}, {"recent", std::move(recent)}}));
+}
+
+void get_sync(ApiContext& api, Call call) {
+  json::object out;
+  json::array degraded;
+  for (const auto& [channel, degradation] : api.health.all()) {
+    degraded.push_back(json::object{{"channel", channel},
+                                    {"since", format_rfc3339(degradation.since)},
+                                    {"reason", degradation.reason}});
+  }
+  out["degraded_channels"] = std::move(degraded);
+  json::object webhooks{{"subscriptions", 0}, {"pending", 0}, {"dead_lettered", 0}};
+  if (api.webhooks != nullptr) {
+    uint64_t pending = 0;
+    uint64_t dead = 0;
+    const auto views = api.webhooks->list();
+    for (const WebhookView& view : views) {
+      pending += view.status.pending;
+      dead += view.status.dead_lettered;
+    }
+    webhooks = json::object{
+        {"subscriptions", views.size()}, {"pending", pending}, {"dead_lettered", dead}};
+  }
+  out["webhooks"] = std::move(webhooks);
+  json::object kafka;
+  if (api.kafka_consumer != nullptr) {
+    const KafkaConsumerStats stats = api.kafka_consumer->stats();
+    kafka["consumer"] = json::object{{"messages", stats.messages},
+                                     {"events_applied", stats.events_applied},
+                                     {"events_duplicate", stats.events_duplicate},
+                                     {"events_superseded", stats.events_superseded},
+                                     {"events_rejected", stats.events_rejected},
+                                     {"unreadable", stats.unreadable},
+                                     {"retries", stats.retries},
+                                     {"last_error", stats.last_error},
+                                     {"last_rejection", stats.last_rejection}};
+  }
+  if (api.kafka_producer != nullptr) {
+    const KafkaProducerStats stats = api.kafka_producer->stats();
+    kafka["producer"] = json::object{{"published", stats.published},
+                                     {"failed_batches", stats.failed_batches},
+                                     {"last_error", stats.last_error}};
+  }
+  out["kafka"] = std::move(kafka);
+  call.respond(json_response(200, out));
 }
 
 }  // namespace stockd

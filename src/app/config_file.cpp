@@ -3,6 +3,7 @@
 #include "sync/signature.hpp"
 
 #include <toml++/toml.h>
+#include <functional>
 #include <initializer_list>
 #include <set>
 
@@ -193,8 +194,8 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     return false;
   };
   for (const auto& [key, value] : root) {
-    static const std::set<std::string_view> kKnown = {"engine", "locations", "sources", "channels",
-                                                      "webhooks"};
+    static const std::set<std::string_view> kKnown = {"engine",   "locations", "sources",
+                                                      "channels", "webhooks",  "kafka"};
     if (!kKnown.contains(key.str())) {
       detail = std::string(key.str()) + ": unknown section";
       return fail();
@@ -241,6 +242,54 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     if (w.retry_cap_ms < w.retry_base_ms) {
       detail = "webhooks.retry_cap_ms: must not be below retry_base_ms";
       return fail();
+    }
+  }
+  if (const toml::node* kafka = root.get("kafka")) {
+    const toml::table* table = kafka->as_table();
+    if (table == nullptr) {
+      detail = "kafka: must be a table";
+      return fail();
+    }
+    TableReader reader(*table, "kafka", &detail);
+    KafkaSettings& k = out.kafka;
+    if (!reader.only({"brokers", "consume_topic", "group_id", "produce_topic",
+                      "produce_stock_changes", "properties"}) ||
+        !reader.text("brokers", k.brokers, true) ||
+        !reader.text("consume_topic", k.consume_topic) || !reader.text("group_id", k.group_id) ||
+        !reader.text("produce_topic", k.produce_topic) ||
+        !reader.boolean("produce_stock_changes", k.produce_stock_changes)) {
+      return fail();
+    }
+    if (k.consume_topic.empty() && k.produce_topic.empty()) {
+      detail = "kafka: set consume_topic, produce_topic or both";
+      return fail();
+    }
+    if (const toml::node* properties = table->get("properties")) {
+      const toml::table* values = properties->as_table();
+      if (values == nullptr) {
+        detail = "kafka.properties: must be a table of librdkafka settings";
+        return fail();
+      }
+      // librdkafka names have dots: `session.timeout.ms = "6000"` is a nested table in
+      // TOML, so nested tables are flattened back into dotted names.
+      const std::function<bool(const toml::table&, const std::string&)> flatten =
+          [&](const toml::table& level, const std::string& prefix) {
+            for (const auto& [key, value] : level) {
+              const std::string name = prefix + std::string(key.str());
+              if (const toml::table* nested = value.as_table()) {
+                if (!flatten(*nested, name + ".")) return false;
+                continue;
+              }
+              const auto text = value.value<std::string>();
+              if (!value.is_string() || !text) {
+                detail = "kafka.properties." + name + ": must be a string";
+                return false;
+              }
+              k.properties.emplace_back(name, *text);
+            }
+            return true;
+          };
+      if (!flatten(*values, "")) return fail();
     }
   }
   const bool ok = each_table(root, "locations", &detail,

@@ -22,6 +22,16 @@ struct WebhookSettings {
   int64_t secret_overlap_seconds = 24 * 3600;
 };
 
+// [kafka]: off unless brokers is set (docs/CONFIGURATION.md).
+struct KafkaSettings {
+  std::string brokers;
+  std::string consume_topic;
+  std::string group_id = "stockd";
+  std::string produce_topic;
+  bool produce_stock_changes = false;
+  std::vector<std::pair<std::string, std::string>> properties;  // [kafka.properties]
+};
+
 struct FileConfig {
   size_t shards = 0;  // 0 = one per core
   int64_t clock_drift_tolerance_seconds = 300;
@@ -30,6 +40,7 @@ struct FileConfig {
   std::vector<Source> sources;
   std::vector<Channel> channels;
   WebhookSettings webhooks;
+  KafkaSettings kafka;
 };
 
 // Parses `path`. On failure returns false and sets `error` to "<path>: <where>: <what>".

@@ -10,6 +10,7 @@
 #include "api/http_server.hpp"
 #include "app/config_file.hpp"
 #include "app/demo.hpp"
+#include "connectors/kafka.hpp"
 #include "engine/blocking.hpp"
 #include "storage/rocks_store.hpp"
 #include "sync/webhook_service.hpp"
@@ -122,6 +123,36 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   api.context().webhooks = &webhooks;
+
+  KafkaOptions kafka_options;
+  kafka_options.brokers = config.kafka.brokers;
+  kafka_options.consume_topic = config.kafka.consume_topic;
+  kafka_options.group_id = config.kafka.group_id;
+  kafka_options.produce_topic = config.kafka.produce_topic;
+  kafka_options.produce_stock_changes = config.kafka.produce_stock_changes;
+  kafka_options.properties = config.kafka.properties;
+  std::unique_ptr<KafkaProducer> kafka_producer;
+  std::unique_ptr<KafkaConsumer> kafka_consumer;
+  if (!kafka_options.brokers.empty() && !kafka_options.produce_topic.empty()) {
+    kafka_producer = std::make_unique<KafkaProducer>(*engine, *store, kafka_options);
+    if (Status status = kafka_producer->start(); !status.is_ok()) {
+      std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+      return 2;
+    }
+    webhooks.add_outbox_consumer([producer = kafka_producer.get()] { return producer->cursors(); });
+    std::printf("stockd: publishing to kafka topic %s\n", kafka_options.produce_topic.c_str());
+  }
+  if (!kafka_options.brokers.empty() && !kafka_options.consume_topic.empty()) {
+    kafka_consumer = std::make_unique<KafkaConsumer>(*engine, kafka_options);
+    if (Status status = kafka_consumer->start(); !status.is_ok()) {
+      std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+      return 2;
+    }
+    std::printf("stockd: consuming kafka topic %s as group %s\n",
+                kafka_options.consume_topic.c_str(), kafka_options.group_id.c_str());
+  }
+  api.context().kafka_consumer = kafka_consumer.get();
+  api.context().kafka_producer = kafka_producer.get();
   HttpServer server(http, api);
   if (Status status = server.start(); !status.is_ok()) {
     std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
@@ -162,7 +193,9 @@ int run_serve(const ServeOptions& options) {
   live_running = false;
   if (live.joinable()) live.join();
   server.shutdown(10);
+  if (kafka_consumer) kafka_consumer->stop();  // commits what was durably applied
   engine->stop();
+  if (kafka_producer) kafka_producer->stop();
   webhooks.stop();
   engine.reset();
   store.reset();

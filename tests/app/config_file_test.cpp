@@ -92,7 +92,47 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"source_priority_type", "[[sources]]\nid = 'wms'\npriority = 1.5\n",
                   "sources[0].priority: must be a whole number"},
         BadConfig{"channel_buffer_percent", "[[channels]]\nid = 'web'\nbuffer_percent = 200\n",
-                  "channels[0].buffer_percent"}));
+                  "channels[0].buffer_percent"},
+        BadConfig{"webhook_retry", "[webhooks]\nretry_base_ms = 0\n",
+                  "webhooks.retry_base_ms: must be between"},
+        BadConfig{"webhook_cap", "[webhooks]\nretry_base_ms = 500\nretry_cap_ms = 100\n",
+                  "retry_cap_ms: must not be below"},
+        BadConfig{"kafka_brokers", "[kafka]\nconsume_topic = 'x'\n", "kafka.brokers: is required"},
+        BadConfig{"kafka_topics", "[kafka]\nbrokers = 'h:9092'\n", "set consume_topic"},
+        BadConfig{"kafka_property",
+                  "[kafka]\nbrokers = 'h:9092'\nconsume_topic = 'x'\n"
+                  "[kafka.properties]\nlinger.ms = 5\n",
+                  "kafka.properties.linger.ms: must be a string"},
+        BadConfig{"source_secret", "[[sources]]\nid = 'p'\nwebhook_secrets = ['whsec_x']\n",
+                  "sources[0].webhook_secrets"}));
+
+TEST(ConfigFile, ReadsSyncSettings) {
+  const std::string path = write_file(R"(
+[webhooks]
+retry_base_ms = 250
+breaker_failures = 3
+
+[kafka]
+brokers = "127.0.0.1:9092"
+consume_topic = "stock-events"
+produce_topic = "availability"
+
+[kafka.properties]
+linger.ms = "10"
+"security.protocol" = "plaintext"
+)");
+  FileConfig config;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, config, &error)) << error;
+  EXPECT_EQ(config.webhooks.retry_base_ms, 250);
+  EXPECT_EQ(config.webhooks.breaker_failures, 3);
+  EXPECT_EQ(config.kafka.consume_topic, "stock-events");
+  EXPECT_EQ(config.kafka.group_id, "stockd");
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"linger.ms", "10"}, {"security.protocol", "plaintext"}};
+  EXPECT_EQ(config.kafka.properties, expected);
+  std::filesystem::remove(path);
+}
 
 TEST(ConfigFile, AMissingFileIsAnError) {
   FileConfig config;
