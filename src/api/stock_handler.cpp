@@ -360,7 +360,9 @@ void post_availability_query(ApiContext& api, Call call) {
       if (gather->overloaded) return gather->respond(overloaded_problem());
       json::array items;
       for (const StockView& each : gather->views) {
-        items.push_back(availability_json(each, *channel, *catalog, options, clock.now()));
+        json::object item = availability_json(each, *channel, *catalog, options, clock.now());
+        item["degraded"] = degraded != nullptr;
+        items.push_back(std::move(item));
       }
       gather->respond(json_response(200, json::object{{"channel", channel->id},
                                                       {"degraded", degraded != nullptr},

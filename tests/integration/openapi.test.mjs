@@ -134,6 +134,21 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('POST', '/v1/reservations', { body: { channel: 'web', lines: [{ sku: 'SPEC-1', quantity: 1 }, { sku: 'SPEC-KIT', quantity: 1 }] } }, 201);
     await through('POST', `/v1/reservations/${kit.body.id}/commit`, { body: { order_id: 'o-kit' } }, 200);
     await through('DELETE', '/v1/bundles/SPEC-KIT', {}, 204);
+    await through('PUT', '/v1/sources/spec-signed', { body: { priority: 1, webhook_secrets: ['whsec_' + Buffer.alloc(24, 1).toString('base64')], require_signature: true } }, 200);
+    await through('POST', '/v1/events', { body: { ...receipt('SPEC-1', 1), source: 'spec-signed' } }, 401);
+    await through('DELETE', '/v1/sources/spec-signed', {}, 204);
+    const hook = await through('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/spec', channels: ['web'], rate_per_second: 5, max_attempts: 3 } }, 201);
+    await through('POST', '/v1/webhooks', { body: { url: 'ftp://nope' } }, 422);
+    await through('GET', '/v1/webhooks', {}, 200);
+    await through('GET', `/v1/webhooks/${hook.body.id}`, {}, 200);
+    await through('POST', `/v1/webhooks/${hook.body.id}/rotate-secret`, {}, 200);
+    await through('GET', `/v1/webhooks/${hook.body.id}/dead-letters`, {}, 200);
+    await through('POST', `/v1/webhooks/${hook.body.id}/dead-letters/replay`, { body: {} }, 202);
+    await through('POST', `/v1/webhooks/${hook.body.id}/dead-letters/replay`, { body: { event_id: 'av-0-1' } }, 404);
+    await through('DELETE', `/v1/webhooks/${hook.body.id}`, {}, 204);
+    await through('GET', `/v1/webhooks/${hook.body.id}`, {}, 404);
+    await through('GET', '/v1/alerts', {}, 200);
+    await through('GET', '/v1/sync', {}, 200);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');
