@@ -55,7 +55,9 @@ BENCHMARK(BM_CoreApply);
 
 class TempStore {
  public:
-  explicit TempStore(bool sync) {
+  // `channels`: web, amazon and zalando pooling W1 and W2 (the outbox then announces
+  // channel availability for every change), or none.
+  explicit TempStore(bool sync, bool channels = false) {
     std::string pattern = (std::filesystem::temp_directory_path() / "stockd-bench-XXXXXX").string();
     dir_ = mkdtemp(pattern.data());
     RocksStoreOptions options;
@@ -69,6 +71,15 @@ class TempStore {
     const Catalog catalog = bench_catalog();
     for (const auto& [id, location] : catalog.locations()) engine_->put_location(location);
     for (const auto& [id, source] : catalog.sources()) engine_->put_source(source);
+    if (channels) {
+      for (const char* id : {"web", "amazon", "zalando"}) {
+        Channel channel;
+        channel.id = id;
+        channel.locations = {{"W1", 1}, {"W2", 2}};
+        channel.buffer_units = 2;
+        engine_->put_channel(channel);
+      }
+    }
   }
   ~TempStore() {
     engine_.reset();
@@ -101,6 +112,23 @@ void BM_EngineDurableBatch(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(serial));
 }
 BENCHMARK(BM_EngineDurableBatch)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
+
+// The same with three channels: every event also writes its availability changes to the
+// transactional outbox (in the same atomic write). Items = events acknowledged.
+void BM_EngineDurableBatchOutbox(benchmark::State& state) {
+  TempStore store(/*sync=*/true, /*channels=*/true);
+  const size_t batch_size = static_cast<size_t>(state.range(0));
+  uint64_t serial = 0;
+  for (auto _ : state) {
+    std::vector<Event> batch;
+    batch.reserve(batch_size);
+    for (size_t i = 0; i < batch_size; ++i) batch.push_back(make_event(serial++));
+    const auto results = apply_events_blocking(store.engine(), std::move(batch));
+    benchmark::DoNotOptimize(results);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(serial));
+}
+BENCHMARK(BM_EngineDurableBatchOutbox)->Arg(64)->Arg(1024)->UseRealTime();
 
 // Many independent single-event clients at once (as HTTP requests arrive): group
 // commit across callers is what makes this fast. Items = events acknowledged.

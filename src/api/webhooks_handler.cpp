@@ -27,6 +27,7 @@ json::object to_json(const WebhookView& view) {
                    {"rate_per_second", s.rate_per_second},
                    {"max_attempts", s.max_attempts},
                    {"timeout_ms", s.timeout_ms},
+                   {"concurrency", s.concurrency},
                    {"enabled", s.enabled},
                    {"created_at", format_rfc3339(s.created_at)}};
   if (!s.enabled) out["disabled_reason"] = s.disabled_reason;
@@ -85,10 +86,11 @@ void post_webhook(ApiContext& api, Call call) {
   WebhookSubscription draft;
   std::string secret;
   int64_t max_attempts = draft.max_attempts;
+  int64_t concurrency = draft.concurrency;
   const auto catalog = api.engine.catalog();
   const bool ok =
       reader.only({"url", "description", "event_types", "channels", "rate_per_second",
-                   "max_attempts", "timeout_ms", "secret"}) &&
+                   "max_attempts", "timeout_ms", "concurrency", "secret"}) &&
       reader.text("url", draft.url, true, 2048) && reader.text("description", draft.description) &&
       read_string_list(reader, "event_types", draft.event_types,
                        [](const std::string& type) -> std::optional<std::string> {
@@ -104,7 +106,8 @@ void post_webhook(ApiContext& api, Call call) {
                        }) &&
       reader.number("rate_per_second", draft.rate_per_second) &&
       reader.integer("max_attempts", max_attempts, 1, 100) &&
-      reader.integer("timeout_ms", draft.timeout_ms, 100, 60'000) && reader.text("secret", secret);
+      reader.integer("timeout_ms", draft.timeout_ms, 100, 60'000) &&
+      reader.integer("concurrency", concurrency, 1, 32) && reader.text("secret", secret);
   if (!ok) return call.respond(reader.error());
   if (draft.rate_per_second < 0 || draft.rate_per_second > 100'000) {
     return call.respond(validation_problem("rate_per_second", "must be within 0..100000"));
@@ -117,6 +120,7 @@ void post_webhook(ApiContext& api, Call call) {
     draft.secrets.push_back({secret, Timestamp{}});
   }
   draft.max_attempts = static_cast<uint32_t>(max_attempts);
+  draft.concurrency = static_cast<uint32_t>(concurrency);
   std::string detail;
   if (api.webhooks->create(draft, &detail) != WebhookError::none) {
     return call.respond(validation_problem("url", detail));

@@ -154,7 +154,8 @@ struct KafkaProducer::Impl {
           break;
         }
         next[shard] = rows.back().sequence;
-        if (Status status = store.put_aux(kCursorKey, encode_cursors(next)); !status.is_ok()) {
+        if (Status status = store.put_aux_unsynced(kCursorKey, encode_cursors(next));
+            !status.is_ok()) {
           note_error("saving the cursor: " + status.message());
         }
         std::lock_guard lock(mutex);
@@ -199,6 +200,7 @@ Status KafkaProducer::start() {
     rd_kafka_conf_destroy(conf);
     return Status::error(std::string("kafka producer: ") + message);
   }
+  if (impl_->options.produce_stock_changes) impl_->engine.want_stock_changes(true);
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
   return Status::ok();
 }
@@ -210,6 +212,7 @@ void KafkaProducer::stop() {
   rd_kafka_flush(impl_->kafka, kFlushTimeoutMs);
   rd_kafka_destroy(impl_->kafka);
   impl_->kafka = nullptr;
+  if (impl_->options.produce_stock_changes) impl_->engine.want_stock_changes(false);
 }
 
 KafkaProducerStats KafkaProducer::stats() const {

@@ -217,6 +217,10 @@ class Engine {
   uint64_t wait_outbox(uint64_t seen, std::chrono::milliseconds timeout) const;
   // The last outbox sequence each shard has written (where a new consumer starts).
   std::vector<uint64_t> outbox_heads();
+  // Raw position changes (stockd.stock.changed) are written to the outbox only while
+  // some consumer wants them (they double the rows per event); consumers register here.
+  void want_stock_changes(bool wanted) { stock_change_consumers_.fetch_add(wanted ? 1 : -1); }
+  bool stock_changes_wanted() const { return stock_change_consumers_.load() > 0; }
 
   // Finishes every queued command, writes, answers, and stops the shard threads.
   void stop();
@@ -247,6 +251,7 @@ class Engine {
   mutable std::mutex outbox_mutex_;
   mutable std::condition_variable outbox_changed_;
   uint64_t outbox_generation_ = 0;
+  std::atomic<int> stock_change_consumers_{0};
 };
 
 }  // namespace stockd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "base/assert.hpp"
 #include "base/limits.hpp"
@@ -763,9 +764,13 @@ void Shard::process(PutPurchaseOrderCommand& command, Timestamp now, const Catal
 void Shard::collect_outbox(Timestamp now) {
   if (dirty_.empty()) return;
   const std::shared_ptr<const Catalog> catalog = engine_.catalog();
-  // Raw position changes, one row per dirty position.
+  // Raw position changes, one row per dirty position (while a consumer wants them).
+  const bool stock_rows = engine_.stock_changes_wanted();
   std::vector<const std::string*> skus;
+  std::unordered_set<std::string_view> seen;
   for (const DirtyPosition& dirty : dirty_) {
+    if (seen.insert(*dirty.sku).second) skus.push_back(dirty.sku);
+    if (!stock_rows) continue;
     OutboxRow row;
     row.shard = index_;
     row.sequence = ++outbox_sequence_;
@@ -777,10 +782,6 @@ void Shard::collect_outbox(Timestamp now) {
     const auto fact = fact_at_.find(row.sku);
     row.occurred_at = fact != fact_at_.end() ? fact->second : now;
     write_set_.outbox.push_back(std::move(row));
-    if (std::find_if(skus.begin(), skus.end(),
-                     [&](const std::string* seen) { return *seen == *dirty.sku; }) == skus.end()) {
-      skus.push_back(dirty.sku);
-    }
   }
   // Channel availability, for every channel whose pool holds a changed position.
   for (const std::string* sku : skus) {

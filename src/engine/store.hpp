@@ -125,6 +125,9 @@ class Store {
   // of the keys starting with `prefix`.
   virtual Status put_aux(std::string_view key, std::string_view value) = 0;
   virtual Status delete_aux(std::string_view key) = 0;
+  // Written to the log but not fsync'ed: for progress markers (delivery cursors) whose
+  // loss in a power cut only means some work is redone.
+  virtual Status put_aux_unsynced(std::string_view key, std::string_view value) = 0;
   virtual std::optional<std::string> get_aux(std::string_view key) = 0;
   virtual Status for_each_aux(
       std::string_view prefix,

@@ -448,6 +448,13 @@ Status RocksStore::put_aux(std::string_view key, std::string_view value) {
   return Status::ok();
 }
 
+Status RocksStore::put_aux_unsynced(std::string_view key, std::string_view value) {
+  const rocksdb::Status status = impl_->db->Put(rocksdb::WriteOptions(), impl_->family(kAux), key,
+                                                rocksdb::Slice(value.data(), value.size()));
+  if (!status.ok()) return Status::error(status.ToString());
+  return Status::ok();
+}
+
 std::optional<std::string> RocksStore::get_aux(std::string_view key) {
   std::string value;
   const rocksdb::Status status =

@@ -44,6 +44,7 @@ class RocksStore final : public Store {
                                const PublishedAvailability& published)>& visit) override;
   Status put_aux(std::string_view key, std::string_view value) override;
   Status delete_aux(std::string_view key) override;
+  Status put_aux_unsynced(std::string_view key, std::string_view value) override;
   std::optional<std::string> get_aux(std::string_view key) override;
   Status for_each_aux(
       std::string_view prefix,

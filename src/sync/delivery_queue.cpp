@@ -40,38 +40,80 @@ void DeliveryQueue::offer(const OutboxRow& row, bool wanted, Timestamp now) {
   by_key_.emplace(key, std::prev(order_.end()));
 }
 
-PendingDelivery& DeliveryQueue::head() {
-  STOCKD_ASSERT(!order_.empty());
-  return order_.front();
+bool DeliveryQueue::ready(Timestamp now) const {
+  for (const PendingDelivery& entry : order_) {
+    if (!entry.in_flight && entry.next_attempt_at <= now) return true;
+  }
+  return false;
 }
 
-void DeliveryQueue::forget_head() {
-  const PendingDelivery& entry = order_.front();
-  first_seqs_[entry.row.shard].erase(entry.first_sequence);
-  by_key_.erase(key_of(entry.row));
+std::optional<DeliveryClaim> DeliveryQueue::claim(Timestamp now) {
+  for (PendingDelivery& entry : order_) {
+    if (entry.in_flight || entry.next_attempt_at > now) continue;
+    entry.in_flight = true;
+    entry.sent_sequence = entry.row.sequence;
+    ++in_flight_;
+    return DeliveryClaim{key_of(entry.row), entry.row, entry.attempts};
+  }
+  return std::nullopt;
 }
 
-void DeliveryQueue::delivered() {
-  forget_head();
-  order_.pop_front();
+DeliveryQueue::Entries::iterator DeliveryQueue::find(const std::string& key) {
+  const auto found = by_key_.find(key);
+  STOCKD_ASSERT(found != by_key_.end());
+  STOCKD_ASSERT(found->second->in_flight);
+  return found->second;
 }
 
-void DeliveryQueue::failed(Timestamp retry_at, std::string error) {
-  PendingDelivery& entry = head();
-  entry.attempts += 1;
-  entry.next_attempt_at = retry_at;
-  entry.last_error = std::move(error);
+void DeliveryQueue::erase(Entries::iterator entry) {
+  if (entry->in_flight) --in_flight_;
+  const auto& seqs = first_seqs_[entry->row.shard];
+  const auto at = seqs.find(entry->first_sequence);
+  STOCKD_ASSERT(at != seqs.end());
+  first_seqs_[entry->row.shard].erase(at);
+  by_key_.erase(key_of(entry->row));
+  order_.erase(entry);
 }
 
-PendingDelivery DeliveryQueue::take_head() {
-  forget_head();
-  PendingDelivery entry = std::move(order_.front());
-  order_.pop_front();
-  return entry;
+void DeliveryQueue::succeeded(const DeliveryClaim& claim, Timestamp now) {
+  const auto entry = find(claim.key);
+  if (entry->row.sequence == entry->sent_sequence) return erase(entry);
+  // A newer row arrived while this one was in flight: it stands for the rows after the
+  // one delivered, and is due at once.
+  auto& seqs = first_seqs_[entry->row.shard];
+  seqs.erase(seqs.find(entry->first_sequence));
+  entry->first_sequence = entry->sent_sequence + 1;
+  seqs.insert(entry->first_sequence);
+  entry->in_flight = false;
+  entry->attempts = 0;
+  entry->next_attempt_at = Timestamp{};
+  entry->queued_at = now;
+  --in_flight_;
+  order_.splice(order_.end(), order_, entry);  // iterators stay valid
+}
+
+void DeliveryQueue::failed(const DeliveryClaim& claim, Timestamp retry_at, std::string error) {
+  const auto entry = find(claim.key);
+  entry->in_flight = false;
+  --in_flight_;
+  entry->attempts += 1;
+  entry->next_attempt_at = retry_at;
+  entry->last_error = std::move(error);
+}
+
+void DeliveryQueue::remove(const DeliveryClaim& claim) { erase(find(claim.key)); }
+
+std::optional<Timestamp> DeliveryQueue::next_due() const {
+  std::optional<Timestamp> due;
+  for (const PendingDelivery& entry : order_) {
+    if (entry.in_flight) continue;
+    if (!due || entry.next_attempt_at < *due) due = entry.next_attempt_at;
+  }
+  return due;
 }
 
 uint64_t DeliveryQueue::durable_cursor(uint32_t shard) const {
-  const std::set<uint64_t>& pending = first_seqs_.at(shard);
+  const auto& pending = first_seqs_.at(shard);
   if (pending.empty()) return read_[shard];
   return *pending.begin() - 1;
 }
@@ -84,7 +126,7 @@ std::vector<uint64_t> DeliveryQueue::durable_cursors() const {
 
 std::optional<Timestamp> DeliveryQueue::oldest_queued_at() const {
   if (order_.empty()) return std::nullopt;
-  return order_.front().queued_at;  // entries leave from the head only: it is the oldest
+  return order_.front().queued_at;  // kept in order of arrival
 }
 
 Duration retry_delay(uint32_t attempt, Duration base, Duration cap, double unit_random) {

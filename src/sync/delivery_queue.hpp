@@ -1,9 +1,10 @@
 // What one destination still has to deliver, conflated: one pending entry per
 // (kind, SKU, channel or location) holds the newest row for it, in the order its first
-// undelivered row arrived. Entries leave from the head only, so deliveries are ordered
-// per key, and a flash sale's thousand changes of one SKU wait in line as one entry
-// carrying the newest number. Tracks, per shard, the durable cursor: every outbox row at
-// or below it is delivered or replaced by a delivered newer row. Pure; one thread.
+// undelivered row arrived. Several senders may deliver at once, but a key is never in
+// flight twice, so deliveries are ordered per key, and a flash sale's thousand changes
+// of one SKU wait in line as one entry carrying the newest number. Tracks, per shard, the durable
+// cursor: every outbox row at or below it is delivered or replaced by a delivered newer row. Pure;
+// one thread.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,15 @@ struct PendingDelivery {
   Timestamp next_attempt_at{};  // not before
   uint64_t conflated = 0;       // rows it replaced
   std::string last_error;
+  bool in_flight = false;
+  uint64_t sent_sequence = 0;  // the row in flight (row may be newer by completion)
+};
+
+// An entry handed to a sender: its key and the row to send.
+struct DeliveryClaim {
+  std::string key;
+  OutboxRow row;
+  uint32_t attempts = 0;  // failed attempts before this one
 };
 
 class DeliveryQueue {
@@ -42,11 +52,22 @@ class DeliveryQueue {
 
   bool empty() const { return order_.empty(); }
   size_t size() const { return order_.size(); }
-  PendingDelivery& head();  // the oldest entry; the queue must not be empty
-  void delivered();         // the head was delivered: remove it
-  // The head failed: it stays first, to be tried again not before `retry_at`.
-  void failed(Timestamp retry_at, std::string error);
-  PendingDelivery take_head();  // removes the head (to dead-letter it)
+  size_t in_flight() const { return in_flight_; }
+
+  // Whether claim() would return an entry now.
+  bool ready(Timestamp now) const;
+  // The oldest entry that is due and not in flight, marked in flight: a key is never in
+  // flight twice, so deliveries of one key stay in order.
+  std::optional<DeliveryClaim> claim(Timestamp now);
+  // Delivered: the entry goes, unless a newer row for its key arrived meanwhile (then
+  // that one waits, at the back, queued as of `now`).
+  void succeeded(const DeliveryClaim& claim, Timestamp now);
+  // Failed: tried again (with its newest row) not before `retry_at`.
+  void failed(const DeliveryClaim& claim, Timestamp retry_at, std::string error);
+  // Removes the entry (to dead-letter it).
+  void remove(const DeliveryClaim& claim);
+  // The earliest time an entry that is not in flight becomes due (nullopt: none waits).
+  std::optional<Timestamp> next_due() const;
 
   uint64_t durable_cursor(uint32_t shard) const;
   std::vector<uint64_t> durable_cursors() const;
@@ -54,13 +75,16 @@ class DeliveryQueue {
   uint64_t conflated_total() const { return conflated_total_; }
 
  private:
+  using Entries = std::list<PendingDelivery>;
   static std::string key_of(const OutboxRow& row);
-  void forget_head();
+  Entries::iterator find(const std::string& key);
+  void erase(Entries::iterator entry);
 
-  std::vector<uint64_t> read_;                  // per shard: the last sequence offered
-  std::vector<std::set<uint64_t>> first_seqs_;  // per shard: first_sequence of pending
-  std::list<PendingDelivery> order_;            // oldest first
-  std::unordered_map<std::string, std::list<PendingDelivery>::iterator> by_key_;
+  std::vector<uint64_t> read_;                       // per shard: the last sequence offered
+  std::vector<std::multiset<uint64_t>> first_seqs_;  // per shard: first_sequence of pending
+  Entries order_;                                    // by arrival of their oldest row
+  std::unordered_map<std::string, Entries::iterator> by_key_;
+  size_t in_flight_ = 0;
   uint64_t conflated_total_ = 0;
 };
 

@@ -22,7 +22,6 @@ constexpr std::string_view kCursorPrefix = "webhook-cursor/";
 constexpr std::string_view kDeadLetterPrefix = "webhook-dlq/";
 constexpr size_t kReadRowsMax = 1'000;
 constexpr auto kIdleWait = std::chrono::milliseconds{100};
-constexpr auto kCursorSaveEvery = std::chrono::milliseconds{100};
 constexpr auto kCleanEvery = std::chrono::seconds{5};
 
 std::string encode_cursors(const std::vector<uint64_t>& cursors) {
@@ -102,7 +101,9 @@ std::optional<Duration> parse_retry_after(std::string_view value) {
 
 }  // namespace
 
-// One subscription's deliveries, on its own thread.
+// One subscription's deliveries: a reader thread fills the conflated queue from the
+// outbox and saves the cursor; `concurrency` sender threads, each with its own
+// connection, deliver what is due (never one key twice at once).
 class WebhookService::Worker {
  public:
   Worker(WebhookService& service, WebhookSubscription subscription, std::vector<uint64_t> cursors)
@@ -115,24 +116,35 @@ class WebhookService::Worker {
     target_ = parse_http_url(subscription_.url, &error);
     status_.cursors = queue_.durable_cursors();
     saved_cursors_ = status_.cursors;
+    if (subscription_.wants_stock_changes()) service_.engine_.want_stock_changes(true);
   }
-  ~Worker() { stop(); }
+  ~Worker() {
+    stop();
+    if (subscription_.wants_stock_changes()) service_.engine_.want_stock_changes(false);
+  }
 
   void start() {
-    thread_ = std::thread([this] { run(); });
+    reader_ = std::thread([this] { read_loop(); });
+    const uint32_t senders = std::max<uint32_t>(1, subscription_.concurrency);
+    for (uint32_t i = 0; i < senders; ++i) senders_.emplace_back([this] { send_loop(); });
   }
   void stop() {
     {
       std::lock_guard lock(mutex_);
+      if (stopping_ && !reader_.joinable()) return;
       stopping_ = true;
     }
     wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    if (reader_.joinable()) reader_.join();
+    for (std::thread& sender : senders_) {
+      if (sender.joinable()) sender.join();
+    }
+    save_cursors();
   }
   // Forgets its stored cursor and dead letters (the subscription was deleted).
   void erase_records() {
     Store& store = service_.store_;
-    (void)store.delete_aux(std::string(kCursorPrefix) + subscription_.id);
+    (void)store.delete_aux(std::string(kCursorPrefix) + id_);
     std::vector<std::string> keys;
     (void)store.for_each_aux(dead_letter_prefix(), [&](std::string_view key, std::string_view) {
       keys.emplace_back(key);
@@ -150,7 +162,13 @@ class WebhookService::Worker {
   }
   WebhookStatus status() const {
     std::lock_guard lock(mutex_);
-    return status_;
+    WebhookStatus out = status_;
+    out.pending = queue_.size();
+    out.oldest_pending_since = queue_.oldest_queued_at();
+    out.circuit = std::string(circuit_state_name(breaker_.state(service_.clock_.now())));
+    out.conflated = queue_.conflated_total();
+    out.cursors = saved_cursors_;
+    return out;
   }
   size_t queue_replays(std::vector<DeadLetter> letters) {
     size_t queued = 0;
@@ -164,101 +182,9 @@ class WebhookService::Worker {
     wake_.notify_all();
     return queued;
   }
-  std::string dead_letter_prefix() const {
-    return std::string(kDeadLetterPrefix) + subscription_.id + "/";
-  }
+  std::string dead_letter_prefix() const { return std::string(kDeadLetterPrefix) + id_ + "/"; }
 
  private:
-  void run() {
-    uint64_t generation = service_.engine_.outbox_generation();
-    auto cursor_saved_at = std::chrono::steady_clock::now();
-    while (true) {
-      {
-        std::lock_guard lock(mutex_);
-        if (stopping_) break;
-      }
-      const WebhookSubscription subscription = this->subscription();
-      if (!subscription.enabled || !target_) {
-        idle(kIdleWait);
-        continue;
-      }
-      fill(subscription);
-      if (std::chrono::steady_clock::now() - cursor_saved_at >= kCursorSaveEvery) {
-        save_cursors();
-        cursor_saved_at = std::chrono::steady_clock::now();
-      }
-      if (deliver_replay(subscription)) continue;
-      if (queue_.empty()) {
-        publish_status();
-        save_cursors();
-        generation = service_.engine_.wait_outbox(generation, kIdleWait);
-        continue;
-      }
-      const Timestamp now = service_.clock_.now();
-      PendingDelivery& head = queue_.head();
-      if (head.next_attempt_at > now) {
-        publish_status();
-        idle(std::min<Duration>(head.next_attempt_at - now, kIdleWait));
-        continue;
-      }
-      if (!take_token(subscription.rate_per_second)) {
-        publish_status();
-        idle(std::chrono::milliseconds{5});
-        continue;
-      }
-      if (!breaker_.allows(now)) {
-        publish_status();
-        idle(std::min<Duration>(breaker_.open_until() - now, kIdleWait));
-        continue;
-      }
-      deliver_head(subscription);
-      publish_status();
-    }
-    save_cursors();
-  }
-
-  void idle(Duration wait) {
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, std::max<Duration>(wait, std::chrono::milliseconds{1}),
-                   [&] { return stopping_ || !replays_.empty(); });
-  }
-
-  // Reads new outbox rows into the queue, while it has room.
-  void fill(const WebhookSubscription& subscription) {
-    const Timestamp now = service_.clock_.now();
-    for (uint32_t shard = 0; shard < queue_.shard_count(); ++shard) {
-      while (queue_.size() < service_.options_.pending_max) {
-        rows_.clear();
-        const Status status =
-            service_.store_.read_outbox(shard, queue_.read_position(shard), kReadRowsMax, rows_);
-        if (!status.is_ok()) {
-          std::fprintf(stderr, "stockd: webhook %s: cannot read the outbox: %s\n",
-                       subscription.id.c_str(), status.message().c_str());
-          break;
-        }
-        for (const OutboxRow& row : rows_) queue_.offer(row, subscription.wants(row), now);
-        if (rows_.size() < kReadRowsMax) break;
-      }
-    }
-  }
-
-  bool take_token(double rate_per_second) {
-    if (rate_per_second <= 0) return true;
-    const auto now = std::chrono::steady_clock::now();
-    const double burst = std::max(1.0, rate_per_second);
-    if (!bucket_started_) {
-      tokens_ = burst;
-      bucket_started_ = true;
-    } else {
-      const double seconds = std::chrono::duration<double>(now - refilled_at_).count();
-      tokens_ = std::min(burst, tokens_ + seconds * rate_per_second);
-    }
-    refilled_at_ = now;
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
-    return true;
-  }
-
   struct Attempt {
     bool delivered = false;
     bool gone = false;  // 410: the receiver asks us to stop
@@ -266,8 +192,156 @@ class WebhookService::Worker {
     std::string error;
   };
 
-  Attempt send(const WebhookSubscription& subscription, const std::string& event_id,
-               const std::string& body) {
+  // Reads new outbox rows into the queue while it has room, and saves the cursor.
+  void read_loop() {
+    uint64_t generation = service_.engine_.outbox_generation();
+    while (true) {
+      {
+        std::unique_lock lock(mutex_);
+        if (stopping_) return;
+        if (subscription_.enabled && target_) fill(lock);
+      }
+      wake_.notify_all();
+      save_cursors();
+      generation = service_.engine_.wait_outbox(generation, kIdleWait);
+    }
+  }
+
+  // Called with the lock held; reads without it.
+  void fill(std::unique_lock<std::mutex>& lock) {
+    const WebhookSubscription subscription = subscription_;
+    for (uint32_t shard = 0; shard < queue_.shard_count(); ++shard) {
+      while (queue_.size() < service_.options_.pending_max) {
+        const uint64_t after = queue_.read_position(shard);
+        std::vector<OutboxRow> rows;
+        lock.unlock();
+        const Status status = service_.store_.read_outbox(shard, after, kReadRowsMax, rows);
+        lock.lock();
+        if (!status.is_ok()) {
+          std::fprintf(stderr, "stockd: webhook %s: cannot read the outbox: %s\n",
+                       subscription.id.c_str(), status.message().c_str());
+          break;
+        }
+        const Timestamp now = service_.clock_.now();
+        for (const OutboxRow& row : rows) queue_.offer(row, subscription.wants(row), now);
+        if (rows.size() < kReadRowsMax) break;
+      }
+    }
+  }
+
+  void send_loop() {
+    HttpClient client;
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (!subscription_.enabled || !target_) {
+        wake_.wait_for(lock, kIdleWait);
+        continue;
+      }
+      const WebhookSubscription subscription = subscription_;
+      if (!replays_.empty()) {
+        DeadLetter letter = std::move(replays_.front());
+        replays_.pop_front();
+        lock.unlock();
+        const Attempt attempt = send(client, subscription, letter.event_id, letter.body);
+        if (attempt.delivered) {
+          (void)service_.store_.delete_aux(dead_letter_prefix() + letter.event_id);
+        }
+        lock.lock();
+        record(subscription, attempt);
+        continue;
+      }
+      const Timestamp now = service_.clock_.now();
+      if (!queue_.ready(now)) {
+        Duration wait = kIdleWait;
+        if (const auto due = queue_.next_due(); due && *due > now)
+          wait = std::min(wait, *due - now);
+        wake_.wait_for(lock, std::max<Duration>(wait, std::chrono::milliseconds{1}));
+        continue;
+      }
+      if (!take_token(subscription.rate_per_second)) {
+        wake_.wait_for(lock, std::chrono::milliseconds{5});
+        continue;
+      }
+      if (!breaker_.allows(now)) {
+        const Duration wait = std::min<Duration>(breaker_.open_until() - now, kIdleWait);
+        wake_.wait_for(lock, std::max<Duration>(wait, std::chrono::milliseconds{1}));
+        continue;
+      }
+      const std::optional<DeliveryClaim> claim = queue_.claim(now);
+      STOCKD_ASSERT(claim.has_value());  // ready() said so, under the same lock
+      const std::string event_id = outbox_event_id(claim->row);
+      const std::string body = cloud_event_json(claim->row);
+      lock.unlock();
+      const Attempt attempt = send(client, subscription, event_id, body);
+      std::optional<DeadLetter> letter;
+      if (!attempt.delivered && !attempt.gone && claim->attempts + 1 >= subscription.max_attempts) {
+        letter = DeadLetter{event_id,
+                            std::string(outbox_kind_type(claim->row.kind)),
+                            claim->row.sku,
+                            claim->attempts + 1,
+                            attempt.error,
+                            service_.clock_.now(),
+                            body};
+        const Status stored =
+            service_.store_.put_aux(dead_letter_prefix() + event_id, encode_dead_letter(*letter));
+        if (!stored.is_ok()) letter.reset();  // not stored: retried rather than lost
+      }
+      lock.lock();
+      complete(subscription, *claim, attempt, letter.has_value());
+      wake_.notify_all();
+    }
+  }
+
+  // With the lock held: what one attempt means for the queue, the breaker and the stats.
+  void complete(const WebhookSubscription& subscription, const DeliveryClaim& claim,
+                const Attempt& attempt, bool dead_lettered) {
+    const Timestamp now = service_.clock_.now();
+    record(subscription, attempt);
+    if (attempt.delivered) {
+      status_.last_lag_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - claim.row.recorded_at)
+              .count();
+      queue_.succeeded(claim, now);
+      return;
+    }
+    if (attempt.gone) {
+      queue_.failed(claim, now, attempt.error);  // kept: a new subscription may want it
+      return;
+    }
+    if (dead_lettered) {
+      queue_.remove(claim);
+      status_.dead_lettered += 1;
+      return;
+    }
+    const Duration delay =
+        attempt.retry_after
+            ? *attempt.retry_after
+            : retry_delay(claim.attempts + 1, service_.options_.retry_base,
+                          service_.options_.retry_cap,
+                          std::uniform_real_distribution<double>(0.0, 1.0)(random_));
+    queue_.failed(claim, now + delay, attempt.error);
+  }
+
+  // With the lock held: counters, the breaker, and 410.
+  void record(const WebhookSubscription& subscription, const Attempt& attempt) {
+    const Timestamp now = service_.clock_.now();
+    if (attempt.delivered) {
+      breaker_.success();
+      status_.delivered += 1;
+      status_.last_delivered_at = now;
+      return;
+    }
+    if (attempt.gone) {
+      if (subscription_.enabled) disable(subscription, "the receiver answered 410 Gone");
+      return;
+    }
+    breaker_.failure(now);
+    status_.failed_attempts += 1;
+    status_.last_error = attempt.error;
+  }
+
+  Attempt send(HttpClient& client, const WebhookSubscription& subscription,
+               const std::string& event_id, const std::string& body) {
     const Timestamp now = service_.clock_.now();
     const int64_t timestamp = micros_of(now) / 1'000'000;
     const std::vector<std::pair<std::string, std::string>> headers = {
@@ -278,7 +352,7 @@ class WebhookService::Worker {
         {"content-type", "application/cloudevents+json"},
     };
     const ClientResponse response =
-        client_.post(*target_, headers, body, std::chrono::milliseconds{subscription.timeout_ms});
+        client.post(*target_, headers, body, std::chrono::milliseconds{subscription.timeout_ms});
     Attempt attempt;
     if (response.status >= 200 && response.status < 300) {
       attempt.delivered = true;
@@ -296,141 +370,69 @@ class WebhookService::Worker {
     return attempt;
   }
 
-  void deliver_head(const WebhookSubscription& subscription) {
-    PendingDelivery& head = queue_.head();
-    const std::string event_id = outbox_event_id(head.row);
-    const std::string body = cloud_event_json(head.row);
-    const Attempt attempt = send(subscription, event_id, body);
-    const Timestamp now = service_.clock_.now();
-    if (attempt.delivered) {
-      breaker_.success();
-      {
-        std::lock_guard lock(mutex_);
-        status_.delivered += 1;
-        status_.last_delivered_at = now;
-        status_.last_lag_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - head.row.recorded_at)
-                .count();
-      }
-      queue_.delivered();
-      return;
-    }
-    if (attempt.gone) {
-      disable(subscription, "the receiver answered 410 Gone");
-      return;
-    }
-    breaker_.failure(now);
-    {
-      std::lock_guard lock(mutex_);
-      status_.failed_attempts += 1;
-      status_.last_error = attempt.error;
-    }
-    const uint32_t attempts = head.attempts + 1;
-    if (attempts >= subscription.max_attempts) {
-      DeadLetter letter;
-      letter.event_id = event_id;
-      letter.type = std::string(outbox_kind_type(head.row.kind));
-      letter.subject = head.row.sku;
-      letter.attempts = attempts;
-      letter.last_error = attempt.error;
-      letter.dead_at = now;
-      letter.body = body;
-      const Status stored =
-          service_.store_.put_aux(dead_letter_prefix() + event_id, encode_dead_letter(letter));
-      if (!stored.is_ok()) {
-        // Not stored: keep it at the head rather than lose it.
-        queue_.failed(now + service_.options_.retry_cap, attempt.error);
-        return;
-      }
-      queue_.take_head();
-      std::lock_guard lock(mutex_);
-      status_.dead_lettered += 1;
-      return;
-    }
-    const Duration delay =
-        attempt.retry_after
-            ? *attempt.retry_after
-            : retry_delay(attempts, service_.options_.retry_base, service_.options_.retry_cap,
-                          std::uniform_real_distribution<double>(0.0, 1.0)(random_));
-    queue_.failed(now + delay, attempt.error);
-  }
-
-  // Redelivers one queued dead letter (unchanged: same id, same body); true if it tried.
-  bool deliver_replay(const WebhookSubscription& subscription) {
-    DeadLetter letter;
-    {
-      std::lock_guard lock(mutex_);
-      if (replays_.empty()) return false;
-      letter = std::move(replays_.front());
-      replays_.pop_front();
-    }
-    const Attempt attempt = send(subscription, letter.event_id, letter.body);
-    if (attempt.delivered) {
-      (void)service_.store_.delete_aux(dead_letter_prefix() + letter.event_id);
-      std::lock_guard lock(mutex_);
-      status_.delivered += 1;
-      status_.last_delivered_at = service_.clock_.now();
-    } else if (attempt.gone) {
-      disable(subscription, "the receiver answered 410 Gone");
+  // With the lock held.
+  bool take_token(double rate_per_second) {
+    if (rate_per_second <= 0) return true;
+    const auto now = std::chrono::steady_clock::now();
+    const double burst = std::max(1.0, rate_per_second);
+    if (!bucket_started_) {
+      tokens_ = burst;
+      bucket_started_ = true;
     } else {
-      std::lock_guard lock(mutex_);
-      status_.failed_attempts += 1;
-      status_.last_error = attempt.error;
+      const double seconds = std::chrono::duration<double>(now - refilled_at_).count();
+      tokens_ = std::min(burst, tokens_ + seconds * rate_per_second);
     }
+    refilled_at_ = now;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
     return true;
   }
 
+  // With the lock held.
   void disable(const WebhookSubscription& subscription, std::string reason) {
     WebhookSubscription changed = subscription;
     changed.enabled = false;
     changed.disabled_reason = reason;
     (void)service_.save(changed);
-    set_subscription(changed);
+    subscription_ = changed;
     service_.alerts_.raise(
         "webhook_disabled:" + changed.id, "webhook_disabled", AlertSeverity::critical,
         "webhook " + changed.id + " (" + changed.url + ") was disabled: " + reason,
         service_.clock_.now());
   }
 
-  void publish_status() {
-    std::lock_guard lock(mutex_);
-    status_.pending = queue_.size();
-    status_.oldest_pending_since = queue_.oldest_queued_at();
-    status_.circuit = std::string(circuit_state_name(breaker_.state(service_.clock_.now())));
-    status_.conflated = queue_.conflated_total();
-    status_.cursors = queue_.durable_cursors();
-  }
-
   void save_cursors() {
-    const std::vector<uint64_t> cursors = queue_.durable_cursors();
-    if (cursors == saved_cursors_) return;
-    const Status status = service_.store_.put_aux(std::string(kCursorPrefix) + subscription_.id,
-                                                  encode_cursors(cursors));
-    if (status.is_ok()) saved_cursors_ = cursors;
+    std::vector<uint64_t> cursors;
+    {
+      std::lock_guard lock(mutex_);
+      cursors = queue_.durable_cursors();
+      if (cursors == saved_cursors_) return;
+    }
+    const Status status =
+        service_.store_.put_aux_unsynced(std::string(kCursorPrefix) + id_, encode_cursors(cursors));
+    if (!status.is_ok()) return;
     std::lock_guard lock(mutex_);
-    status_.cursors = saved_cursors_;
+    saved_cursors_ = cursors;
   }
 
   WebhookService& service_;
-  mutable std::mutex mutex_;  // guards subscription_, status_, replays_, stopping_
+  mutable std::mutex mutex_;  // guards everything below but the threads
   std::condition_variable wake_;
   WebhookSubscription subscription_;
+  const std::string id_ = subscription_.id;
   WebhookStatus status_;
   std::deque<DeadLetter> replays_;
   bool stopping_ = false;
-
-  // Worker thread only.
   std::optional<HttpTarget> target_;
-  HttpClient client_;
   DeliveryQueue queue_;
   CircuitBreaker breaker_;
   std::mt19937_64 random_;
-  std::vector<OutboxRow> rows_;
   std::vector<uint64_t> saved_cursors_;
   bool bucket_started_ = false;
   double tokens_ = 0;
   std::chrono::steady_clock::time_point refilled_at_;
-  std::thread thread_;
+  std::thread reader_;
+  std::vector<std::thread> senders_;
 };
 
 WebhookService::WebhookService(Engine& engine, Store& store, const Clock& clock,

@@ -26,6 +26,10 @@ bool WebhookSubscription::covers_channel(std::string_view channel) const {
   return channels.empty() || std::find(channels.begin(), channels.end(), channel) != channels.end();
 }
 
+bool WebhookSubscription::wants_stock_changes() const {
+  return std::find(event_types.begin(), event_types.end(), kStockChangedType) != event_types.end();
+}
+
 std::vector<std::string> WebhookSubscription::signing_keys(Timestamp now) const {
   std::vector<std::string> keys;
   for (const WebhookSecret& secret : secrets) {
@@ -53,6 +57,7 @@ std::string encode_subscription(const WebhookSubscription& s) {
   out["rate_per_second"] = s.rate_per_second;
   out["max_attempts"] = s.max_attempts;
   out["timeout_ms"] = s.timeout_ms;
+  out["concurrency"] = s.concurrency;
   out["enabled"] = s.enabled;
   out["disabled_reason"] = s.disabled_reason;
   out["created_at_us"] = micros_of(s.created_at);
@@ -81,6 +86,9 @@ std::optional<WebhookSubscription> decode_subscription(std::string_view json) {
     s.rate_per_second = in.at("rate_per_second").to_number<double>();
     s.max_attempts = in.at("max_attempts").to_number<uint32_t>();
     s.timeout_ms = in.at("timeout_ms").to_number<int64_t>();
+    if (const auto* concurrency = in.if_contains("concurrency")) {
+      s.concurrency = concurrency->to_number<uint32_t>();
+    }
     s.enabled = in.at("enabled").as_bool();
     s.disabled_reason = in.at("disabled_reason").as_string();
     s.created_at = timestamp_from_micros(in.at("created_at_us").to_number<int64_t>());

@@ -29,6 +29,7 @@ struct WebhookSubscription {
   double rate_per_second = 100;          // deliveries per second; 0 = unlimited
   uint32_t max_attempts = 10;            // then the event goes to the dead-letter list
   int64_t timeout_ms = 5'000;
+  uint32_t concurrency = 4;  // deliveries in flight at once (never two of one key)
   bool enabled = true;
   std::string disabled_reason;
   Timestamp created_at{};
@@ -36,6 +37,7 @@ struct WebhookSubscription {
 
   bool wants(const OutboxRow& row) const;
   bool covers_channel(std::string_view channel) const;  // availability of that channel
+  bool wants_stock_changes() const;
   // HMAC keys of every secret still valid at `now` (the current one first).
   std::vector<std::string> signing_keys(Timestamp now) const;
 };

@@ -11,6 +11,7 @@ class OutboxTest : public EngineFixture {
  protected:
   void SetUp() override {
     open(1);  // one shard: one sequence to read
+    engine_->want_stock_changes(true);
     Channel web;
     web.id = "web";
     web.locations = {{"W1", 1}, {"W2", 2}};
@@ -94,12 +95,21 @@ TEST_F(OutboxTest, SequencesContinueAcrossARestartAndAfterCleanUp) {
   ASSERT_EQ(kept.size(), 1u);  // the newest row carries the sequence
   EXPECT_EQ(kept[0].sequence, 4u);
   reopen(1);
+  engine_->want_stock_changes(true);
   ASSERT_EQ(apply(receipt("r-3", "TEE", 10)).status, EventStatus::applied);
   const auto after = rows(4);
   ASSERT_EQ(after.size(), 2u);
   EXPECT_EQ(after[0].sequence, 5u);
   // What was announced before the restart is remembered: the total is compared with it.
   EXPECT_EQ(of_kind(after, OutboxKind::availability_changed).at(0).available, 28);
+}
+
+TEST_F(OutboxTest, RawPositionChangesAreWrittenOnlyWhileSomeoneWantsThem) {
+  engine_->want_stock_changes(false);
+  ASSERT_EQ(apply(receipt("r-1", "TEE", 10)).status, EventStatus::applied);
+  const auto all = rows();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].kind, OutboxKind::availability_changed);
 }
 
 TEST_F(OutboxTest, TheGenerationMovesWhenRowsAreWritten) {

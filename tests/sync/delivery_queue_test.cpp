@@ -27,21 +27,45 @@ TEST(DeliveryQueue, ConflatesPerSkuAndChannelKeepingTheFirstPlaceInLine) {
   queue.offer(availability(0, 3, "A", "market", 9), true, kNow);
   queue.offer(availability(0, 4, "A", "web", 8), true, kNow);
   ASSERT_EQ(queue.size(), 3u);
-  EXPECT_EQ(queue.head().row.sku, "A");
-  EXPECT_EQ(queue.head().row.available, 8);  // the newest number, in the oldest place
-  EXPECT_EQ(queue.head().conflated, 2u);
   EXPECT_EQ(queue.conflated_total(), 2u);
+  const auto first = queue.claim(kNow);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->row.sku, "A");
+  EXPECT_EQ(first->row.available, 8);  // the newest number, in the oldest place
   // Nothing delivered: the cursors stay before everything pending.
   EXPECT_EQ(queue.durable_cursor(0), 0u);
   EXPECT_EQ(queue.durable_cursor(1), 0u);
-  queue.delivered();                       // A/web (rows 1, 2, 4)
+  queue.succeeded(*first, kNow);           // A/web (rows 1, 2, 4)
   EXPECT_EQ(queue.durable_cursor(0), 2u);  // row 3 (A/market) is still pending
-  EXPECT_EQ(queue.head().row.sku, "B");
-  queue.delivered();
+  const auto second = queue.claim(kNow);
+  EXPECT_EQ(second->row.sku, "B");
+  const auto third = queue.claim(kNow);
+  EXPECT_EQ(third->row.channel, "market");
+  EXPECT_FALSE(queue.claim(kNow));  // everything is in flight
+  EXPECT_EQ(queue.in_flight(), 2u);
+  queue.succeeded(*second, kNow);
   EXPECT_EQ(queue.durable_cursor(1), 1u);
-  queue.delivered();
+  queue.succeeded(*third, kNow);
   EXPECT_TRUE(queue.empty());
   EXPECT_EQ(queue.durable_cursor(0), 4u);
+}
+
+TEST(DeliveryQueue, AKeyIsNeverInFlightTwiceAndANewerRowWaitsForTheOneInFlight) {
+  DeliveryQueue queue({0});
+  queue.offer(availability(0, 1, "A", "web", 10), true, kNow);
+  const auto sending = queue.claim(kNow);
+  ASSERT_TRUE(sending);
+  queue.offer(availability(0, 2, "A", "web", 7), true, kNow);  // arrives while in flight
+  EXPECT_FALSE(queue.claim(kNow));
+  queue.succeeded(*sending, kNow);
+  EXPECT_EQ(queue.size(), 1u);  // the newer number still has to go
+  EXPECT_EQ(queue.durable_cursor(0), 1u);
+  const auto next = queue.claim(kNow);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->row.available, 7);
+  queue.succeeded(*next, kNow);
+  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(queue.durable_cursor(0), 2u);
 }
 
 TEST(DeliveryQueue, UnwantedAndAlreadySeenRowsOnlyMoveTheReadPosition) {
@@ -54,19 +78,25 @@ TEST(DeliveryQueue, UnwantedAndAlreadySeenRowsOnlyMoveTheReadPosition) {
   EXPECT_EQ(queue.durable_cursor(0), 6u);
 }
 
-TEST(DeliveryQueue, AFailedHeadStaysFirstAndANewerNumberReplacesItsPayload) {
+TEST(DeliveryQueue, AFailedEntryWaitsForItsRetryAndIsSentWithItsNewestNumber) {
   DeliveryQueue queue({0});
   queue.offer(availability(0, 1, "A", "web", 10), true, kNow);
   queue.offer(availability(0, 2, "B", "web", 3), true, kNow);
-  queue.failed(kNow + std::chrono::seconds{1}, "HTTP 500");
-  EXPECT_EQ(queue.head().attempts, 1u);
+  const auto a = queue.claim(kNow);
+  queue.failed(*a, kNow + std::chrono::seconds{1}, "HTTP 500");
   queue.offer(availability(0, 3, "A", "web", 7), true, kNow);
-  EXPECT_EQ(queue.head().row.sku, "A");
-  EXPECT_EQ(queue.head().row.available, 7);
-  EXPECT_EQ(queue.head().attempts, 1u);
-  const PendingDelivery dead = queue.take_head();
-  EXPECT_EQ(dead.first_sequence, 1u);
-  EXPECT_EQ(queue.durable_cursor(0), 1u);  // B (row 2) pending
+  const auto b = queue.claim(kNow);  // A is backing off: B goes
+  EXPECT_EQ(b->row.sku, "B");
+  EXPECT_FALSE(queue.claim(kNow));
+  EXPECT_EQ(queue.next_due(), kNow + std::chrono::seconds{1});
+  const auto retry = queue.claim(kNow + std::chrono::seconds{1});
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->row.available, 7);
+  EXPECT_EQ(retry->attempts, 1u);
+  queue.remove(*retry);                    // dead-lettered
+  EXPECT_EQ(queue.durable_cursor(0), 1u);  // B (row 2) is in flight
+  queue.succeeded(*b, kNow);
+  EXPECT_EQ(queue.durable_cursor(0), 3u);
 }
 
 TEST(RetryDelay, DoublesWithJitterUpToTheCap) {
