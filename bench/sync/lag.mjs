@@ -1,7 +1,8 @@
 // End-to-end sync lag at a steady load: a release stockd, a webhook subscription to a
 // local HTTP receiver, and facts posted at a fixed rate (one event per request, each for
 // its own SKU, so every delivery answers exactly one fact). Reports, in milliseconds:
-//   submit → received: the client sends the fact → the signed webhook arrives
+//   submit → received: the client sends the fact → the signed webhook arrives (the
+//   receiver is a separate process on the same machine and clock)
 //   durable → received: stockd's durable write (recorded_at) → the webhook arrives
 // Usage: node bench/sync/lag.mjs [events per second, default 500] [seconds, default 10]
 import { spawn } from 'node:child_process';
@@ -24,26 +25,38 @@ function parseMicros(text) {
   return Date.parse(match[1] + 'Z') + Number(fraction) / 1000;
 }
 
-const sentAt = new Map();
-const submitLag = [];
-const durableLag = [];
-const receiver = createServer((request, response) => {
-  const chunks = [];
-  request.on('data', (c) => chunks.push(c));
-  request.on('end', () => {
-    const at = nowMs();
-    const event = JSON.parse(Buffer.concat(chunks).toString());
-    const sent = sentAt.get(event.subject);
-    if (sent !== undefined) {
-      submitLag.push(at - sent);
-      durableLag.push(at - parseMicros(event.data.recorded_at));
-      sentAt.delete(event.subject);
-    }
-    response.writeHead(204).end();
+// The receiver runs in its own process (the load generator would otherwise take its
+// CPU); it reports each delivery's subject, arrival time and durable→received lag.
+if (process.argv[2] === 'receiver') {
+  const lines = [];
+  const receiver = createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (c) => chunks.push(c));
+    request.on('end', () => {
+      const at = nowMs();
+      const event = JSON.parse(Buffer.concat(chunks).toString());
+      lines.push(`${event.subject} ${at} ${at - parseMicros(event.data.recorded_at)}`);
+      response.writeHead(204).end();
+    });
   });
-});
-await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiver.listen(0, '127.0.0.1', () => process.stdout.write(`port ${receiver.address().port}\n`));
+  process.stdin.on('data', () => {});
+  process.stdin.on('end', () => { process.stdout.write(lines.join('\n') + '\nend\n', () => process.exit(0)); });
+} else {
+await run();
+}
 
+async function run() {
+const receiverProcess = spawn(process.execPath, [new URL(import.meta.url).pathname, 'receiver'], { stdio: ['pipe', 'pipe', 'inherit'] });
+let receiverOutput = '';
+receiverProcess.stdout.on('data', (c) => { receiverOutput += c; });
+const receiverPort = await new Promise((resolve) => {
+  const poll = setInterval(() => {
+    const m = receiverOutput.match(/^port (\d+)/);
+    if (m) { clearInterval(poll); resolve(Number(m[1])); }
+  }, 10);
+});
+const sentAt = new Map();
 const server = spawn(bin, ['serve', '--data-dir', join(dir, 'db'), '--listen', '127.0.0.1:0', '--rate-limit-per-second', '0'],
   { env: { ...process.env, STOCKD_ADMIN_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolve) => {
@@ -58,7 +71,7 @@ const api = async (method, path, body) => {
 await api('PUT', '/v1/locations/W1', { type: 'warehouse' });
 await api('PUT', '/v1/sources/wms', { priority: 100 });
 await api('PUT', '/v1/channels/web', { locations: [{ id: 'W1', priority: 1 }] });
-await api('POST', '/v1/webhooks', { url: `http://127.0.0.1:${receiver.address().port}/hooks`, channels: ['web'], rate_per_second: 0 });
+await api('POST', '/v1/webhooks', { url: `http://127.0.0.1:${receiverPort}/hooks`, channels: ['web'], rate_per_second: 0 });
 
 const total = rate * seconds;
 const started = nowMs();
@@ -72,9 +85,24 @@ for (let i = 0; i < total; i += 1) {
   inflight.push(api('POST', '/v1/events', { id: `lag-${i}`, source: 'wms', type: 'receipt', sku, location: 'W1', quantity: 5, occurred_at: new Date().toISOString() }));
 }
 await Promise.all(inflight);
+// Until the last SKU has arrived (or 30 s), then collect the receiver's records.
 const deadline = nowMs() + 30000;
-while (submitLag.length < total && nowMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-
+const arrived = async () => {
+  const r = await fetch(url + '/v1/webhooks', { headers: { authorization: `Bearer ${token}` } });
+  const hook = (await r.json()).webhooks[0];
+  return hook.delivery.delivered >= total;
+};
+while (!(await arrived()) && nowMs() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+receiverProcess.stdin.end();
+await new Promise((resolve) => receiverProcess.on('exit', resolve));
+const submitLag = [];
+const durableLag = [];
+for (const line of receiverOutput.split('\n')) {
+  const [subject, at, durable] = line.split(' ');
+  if (!subject?.startsWith('LAG-') || !sentAt.has(subject)) continue;
+  submitLag.push(Number(at) - sentAt.get(subject));
+  durableLag.push(Number(durable));
+}
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -86,6 +114,6 @@ console.log(row('durable -> received', durableLag));
 
 server.kill('SIGTERM');
 await new Promise((resolve) => server.on('exit', resolve));
-receiver.close();
 rmSync(dir, { recursive: true, force: true });
 if (submitLag.length < total) process.exit(1);
+}
