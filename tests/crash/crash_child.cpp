@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
   engine->put_location(Location{"W1"});
   engine->put_location(Location{"W2"});
   engine->put_source(Source{"wms", 100});
+  Channel web;  // every change of its availability goes to the outbox
+  web.id = "web";
+  web.locations = {{"W1", 1}, {"W2", 2}};
+  engine->put_channel(web);
   say("READY");
 
   std::vector<std::thread> clients;

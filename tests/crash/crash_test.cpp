@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "base/bytes.hpp"
+#include "core/availability.hpp"
 #include "engine/audit.hpp"
 #include "engine/blocking.hpp"
 #include "engine/engine_fixture.hpp"
@@ -177,6 +178,57 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedEvent) {
                                    })
                     .is_ok());
     EXPECT_GE(groups_stored, acked_groups.size());
+    // The outbox: gap-free per shard, and what was last announced for each SKU on "web"
+    // is exactly its availability now (no change without its notification).
+    Catalog catalog;
+    ASSERT_TRUE(store->load_catalog(catalog).is_ok());
+    const Channel* web = catalog.find_channel("web");
+    ASSERT_NE(web, nullptr);
+    std::map<std::string, std::map<std::string, Position, std::less<>>> positions_by_sku;
+    ASSERT_TRUE(store
+                    ->for_each_position([&](std::string_view sku, std::string_view location,
+                                            const Position& position) {
+                      positions_by_sku[std::string(sku)][std::string(location)] = position;
+                    })
+                    .is_ok());
+    std::map<std::string, PublishedAvailability> published;
+    ASSERT_TRUE(store
+                    ->for_each_published([&](std::string_view sku, std::string_view channel,
+                                             const PublishedAvailability& value) {
+                      if (channel == "web") published[std::string(sku)] = value;
+                    })
+                    .is_ok());
+    for (const auto& [sku, locations] : positions_by_sku) {
+      AvailabilityRequest request;
+      request.now = SystemClock{}.now();
+      const ChannelAvailability now_available = channel_availability(
+          *web, catalog,
+          [&](std::string_view location) -> const Position* {
+            const auto found = locations.find(location);
+            return found == locations.end() ? nullptr : &found->second;
+          },
+          request);
+      std::vector<OutboxLocation> breakdown;
+      for (const LocationAvailability& entry : now_available.locations) {
+        breakdown.push_back({entry.location, entry.sellable_units, entry.position.version});
+      }
+      const auto announced = published.find(sku);
+      if (announced == published.end()) {
+        EXPECT_EQ(now_available.total, 0) << "round " << round << ": " << sku << " never announced";
+        continue;
+      }
+      EXPECT_EQ(announced->second.available, now_available.total)
+          << "round " << round << ": " << sku << " announced a stale number";
+      EXPECT_EQ(announced->second.breakdown_digest, breakdown_digest(breakdown))
+          << "round " << round << ": " << sku;
+    }
+    for (uint32_t shard = 0; shard < 2; ++shard) {
+      std::vector<OutboxRow> rows;
+      ASSERT_TRUE(store->read_outbox(shard, 0, 10'000'000, rows).is_ok());
+      for (size_t i = 1; i < rows.size(); ++i) {
+        ASSERT_EQ(rows[i].sequence, rows[i - 1].sequence + 1) << "round " << round << ": gap";
+      }
+    }
     // The engine itself must accept the store (holds equal reserved buckets).
     ManualClock clock(SystemClock{}.now());
     EngineOptions engine_options;
