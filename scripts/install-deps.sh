@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  librdkafka-dev kcat
+  librdkafka-dev kcat prometheus chromium
   python3 wrk
 )
 

@@ -6,6 +6,7 @@
 
 #include "api/handlers.hpp"
 #include "api/problem.hpp"
+#include "observability/prometheus.hpp"
 #include "sync/signature.hpp"
 
 namespace stockd {
@@ -45,6 +46,7 @@ void readyz(ApiContext& api, Call call) {
 constexpr Route kRoutes[] = {
     {"GET", "/healthz", 0, healthz},
     {"GET", "/readyz", 0, readyz},
+    {"GET", "/metrics", scope_stock_read, get_metrics},
     {"POST", "/v1/events", scope_events_write, post_events},
     {"GET", "/v1/stock/{}", scope_stock_read, get_stock},
     {"GET", "/v1/availability/{}", scope_stock_read, get_availability},
@@ -114,6 +116,23 @@ std::shared_ptr<const Channel> degraded_channel(const ApiContext& api, const Cha
   return std::make_shared<const Channel>(degraded_view(channel));
 }
 
+void HttpMetrics::count(std::string_view method, std::string_view route, int status) {
+  std::lock_guard lock(mutex_);
+  requests_[{std::string(method), std::string(route), status}] += 1;
+}
+
+void HttpMetrics::write(PrometheusText& out) const {
+  out.family("stockd_http_requests_total", "counter",
+             "HTTP requests by method, route pattern and status code.");
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, count] : requests_) {
+    const auto& [method, route, status] = key;
+    out.sample("stockd_http_requests_total",
+               {{"method", method}, {"route", route}, {"code", std::to_string(status)}},
+               static_cast<double>(count));
+  }
+}
+
 bool SeenWebhookIds::contains(const std::string& key, Timestamp now) const {
   std::lock_guard lock(mutex_);
   const auto found = seen_.find(key);
@@ -179,6 +198,11 @@ void Api::handle(HttpRequest request, Respond respond) {
   }
   // Re-match to recover this route's params (the loop may have moved on).
   matches(found->path, segments, params);
+  respond = [this, method = request.method, route = found->path,
+             respond = std::move(respond)](HttpResponse response) {
+    context_->http_metrics.count(method, route, response.status);
+    respond(std::move(response));
+  };
 
   Call call;
   call.params = std::move(params);

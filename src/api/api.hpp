@@ -9,6 +9,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 
 #include "api/auth.hpp"
 #include "api/http_types.hpp"
@@ -35,6 +37,19 @@ class InflightRequests {
  private:
   std::mutex mutex_;
   std::set<std::string> keys_;
+};
+
+class PrometheusText;
+
+// Requests by method, route (the pattern, so the label set is bounded) and status code.
+class HttpMetrics {
+ public:
+  void count(std::string_view method, std::string_view route, int status);
+  void write(PrometheusText& out) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
 };
 
 class WebhookService;
@@ -72,6 +87,7 @@ struct ApiContext {
   KafkaConsumer* kafka_consumer = nullptr;  // null when not configured
   KafkaProducer* kafka_producer = nullptr;
   SeenWebhookIds seen_webhook_ids;
+  HttpMetrics http_metrics;
 };
 
 class Api final : public HttpHandler {

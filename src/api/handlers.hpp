@@ -65,5 +65,6 @@ void list_dead_letters(ApiContext& api, Call call);
 void replay_dead_letters(ApiContext& api, Call call);
 void list_alerts(ApiContext& api, Call call);
 void get_sync(ApiContext& api, Call call);
+void get_metrics(ApiContext& api, Call call);
 
 }  // namespace stockd

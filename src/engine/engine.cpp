@@ -348,6 +348,27 @@ ConfigCheck Engine::put_source(Source source) { return put_config(std::move(sour
 ConfigCheck Engine::put_channel(Channel channel) { return put_config(std::move(channel)); }
 ConfigCheck Engine::put_bundle(Bundle bundle) { return put_config(std::move(bundle)); }
 
+void EngineMetrics::merge(const EngineMetrics& other) {
+  for (const auto& [key, count] : other.events) events[key] += count;
+  for (const auto& [key, histogram] : other.event_lag_seconds_by_source) {
+    auto [it, inserted] = event_lag_seconds_by_source.try_emplace(key, Histogram::seconds());
+    it->second.merge(histogram);
+  }
+  for (const auto& [key, histogram] : other.event_lag_seconds_by_location) {
+    auto [it, inserted] = event_lag_seconds_by_location.try_emplace(key, Histogram::seconds());
+    it->second.merge(histogram);
+  }
+  batch_commands.merge(other.batch_commands);
+  write_seconds.merge(other.write_seconds);
+  availability_changes += other.availability_changes;
+}
+
+EngineMetrics Engine::metrics() const {
+  EngineMetrics total;
+  for (const auto& shard : shards_) total.merge(shard->metrics());
+  return total;
+}
+
 EngineStats Engine::stats() const {
   EngineStats total;
   for (const auto& shard : shards_) {

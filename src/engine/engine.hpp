@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/histogram.hpp"
 #include "base/time.hpp"
 #include "core/availability.hpp"
 #include "core/catalog.hpp"
@@ -159,6 +161,23 @@ struct EngineStats {
   size_t queue_depth = 0;
 };
 
+// Distributions and labelled counts for /metrics and the KPIs (merged over shards).
+struct EventCountKey {
+  std::string source;  // a registered source, or "unknown"
+  std::string type;    // an event type name, or "unknown"
+  std::string status;  // applied | duplicate | superseded | rejected
+  auto operator<=>(const EventCountKey&) const = default;
+};
+struct EngineMetrics {
+  std::map<EventCountKey, uint64_t> events;
+  std::map<std::string, Histogram> event_lag_seconds_by_source;  // received − occurred
+  std::map<std::string, Histogram> event_lag_seconds_by_location;
+  Histogram batch_commands = Histogram::sizes();
+  Histogram write_seconds = Histogram::seconds();
+  uint64_t availability_changes = 0;  // outbox availability rows written
+  void merge(const EngineMetrics& other);
+};
+
 class Shard;
 class InflightKeys;
 
@@ -208,6 +227,7 @@ class Engine {
   std::shared_ptr<const Catalog> catalog() const { return catalog_.load(); }
 
   EngineStats stats() const;
+  EngineMetrics metrics() const;
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
 

@@ -150,6 +150,7 @@ void Shard::run() {
 
     const Timestamp now = engine_.clock_.now();
     const std::shared_ptr<const Catalog> catalog = engine_.catalog();
+    if (!batch.empty()) batch_metrics_.batch_commands.observe(static_cast<double>(batch.size()));
     expire_due(now);
     for (Command& command : batch) {
       std::visit(
@@ -211,7 +212,28 @@ void Shard::append(LedgerRecord record, Timestamp now) {
 void Shard::process(EventsCommand& command, Timestamp now, const Catalog& catalog) {
   STOCKD_ASSERT(command.events.size() == command.indices.size());
   for (size_t i = 0; i < command.events.size(); ++i) {
-    command.gather->results[command.indices[i]] = process_event(command.events[i], now, catalog);
+    const Event& event = command.events[i];
+    const EventResult& result = command.gather->results[command.indices[i]] =
+        process_event(event, now, catalog);
+    // Labels are bounded: unregistered sources and unknown types are "unknown".
+    const bool known_source = catalog.find_source(event.source) != nullptr;
+    const bool known_type =
+        result.error != EventError::unknown_event_type && result.error != EventError::malformed;
+    const std::string source = known_source ? event.source : "unknown";
+    batch_metrics_
+        .events[{source, known_type ? std::string(event_type_name(event.type)) : "unknown",
+                 std::string(event_status_name(result.status))}] += 1;
+    if (result.status == EventStatus::applied || result.status == EventStatus::superseded) {
+      const double lag_seconds =
+          std::max<double>(0, std::chrono::duration<double>(now - event.occurred_at).count());
+      batch_metrics_.event_lag_seconds_by_source.try_emplace(source, Histogram::seconds())
+          .first->second.observe(lag_seconds);
+      if (catalog.find_location(event.location) != nullptr) {
+        batch_metrics_.event_lag_seconds_by_location
+            .try_emplace(event.location, Histogram::seconds())
+            .first->second.observe(lag_seconds);
+      }
+    }
   }
   replies_.push_back([gather = command.gather] {
     if (gather->shards_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -835,6 +857,7 @@ void Shard::collect_outbox(Timestamp now) {
       const auto fact = fact_at_.find(row.sku);
       row.occurred_at = fact != fact_at_.end() ? fact->second : now;
       write_set_.published.push_back({*sku, channel_id, now_published});
+      batch_metrics_.availability_changes += 1;
       write_set_.outbox.push_back(std::move(row));
     }
   }
@@ -885,7 +908,13 @@ void Shard::flush() {
         static_cast<uint64_t>(std::chrono::duration_cast<Duration>(elapsed).count()),
         std::memory_order_relaxed);
     stats_.batches_written.fetch_add(1, std::memory_order_relaxed);
+    batch_metrics_.write_seconds.observe(std::chrono::duration<double>(elapsed).count());
   }
+  {
+    std::lock_guard lock(metrics_mutex_);
+    metrics_.merge(batch_metrics_);
+  }
+  batch_metrics_ = EngineMetrics{};
   for (const std::string& key : held_keys_) engine_.inflight_->release(key, index_);
   if (announces) engine_.notify_outbox();
   for (auto& reply : replies_) reply();

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -110,6 +111,10 @@ class Shard {
   void join();
 
   const ShardStats& stats() const { return stats_; }
+  EngineMetrics metrics() const {
+    std::lock_guard lock(metrics_mutex_);
+    return metrics_;
+  }
   size_t queue_depth() const { return queue_.size(); }
   uint32_t index() const { return index_; }
 
@@ -165,6 +170,9 @@ class Shard {
   BoundedQueue<Command> queue_;
   std::thread thread_;
   ShardStats stats_;
+  mutable std::mutex metrics_mutex_;
+  EngineMetrics metrics_;        // guarded by metrics_mutex_
+  EngineMetrics batch_metrics_;  // this batch's, merged in flush()
   std::mt19937_64 random_;
 
   // Owned state.

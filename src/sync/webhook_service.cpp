@@ -297,10 +297,16 @@ class WebhookService::Worker {
                 const Attempt& attempt, bool dead_lettered) {
     const Timestamp now = service_.clock_.now();
     record(subscription, attempt);
+    if (claim.attempts > 0) status_.retries += 1;
     if (attempt.delivered) {
       status_.last_lag_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(now - claim.row.recorded_at)
               .count();
+      if (claim.row.kind == OutboxKind::availability_changed) {
+        status_.delivery_lag_seconds_by_channel.try_emplace(claim.row.channel, Histogram::seconds())
+            .first->second.observe(std::max<double>(
+                0, std::chrono::duration<double>(now - claim.row.recorded_at).count()));
+      }
       queue_.succeeded(claim, now);
       return;
     }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/histogram.hpp"
 #include "engine/channel_health.hpp"
 #include "engine/engine.hpp"
 #include "engine/store.hpp"
@@ -51,6 +52,9 @@ struct WebhookStatus {
   std::optional<Timestamp> last_delivered_at;
   int64_t last_lag_ms = -1;  // recorded → acknowledged, of the last delivery
   std::vector<uint64_t> cursors;
+  // Durable write → acknowledged delivery, per channel (availability events).
+  std::map<std::string, Histogram> delivery_lag_seconds_by_channel;
+  uint64_t retries = 0;  // attempts after the first, per event
 };
 
 struct WebhookView {

@@ -1,0 +1,74 @@
+// GET /metrics: Prometheus text that Debian's promtool accepts on a real scrape after
+// traffic, every histogram with its +Inf bucket, and the key series moving with traffic.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { startServer, call, declareShop, receipt } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); await declareShop(server); });
+after(async () => { await server.stop(); });
+
+async function scrape() {
+  const r = await call(server, 'GET', '/metrics');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  return r.text;
+}
+
+// The value of one series (name plus exact label text), or 0 when absent.
+function value(text, series) {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+test('promtool accepts a real scrape and every histogram has its +Inf bucket', async () => {
+  await call(server, 'POST', '/v1/events', { body: { events: [receipt('M-1', 10), receipt('M-2', 5), { ...receipt('M-1', 1), location: 'NOWHERE' }] } });
+  await call(server, 'POST', '/v1/reservations', { body: { sku: 'M-1', channel: 'web', quantity: 2 } });
+  const text = await scrape();
+  const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  // promtool does not insist on +Inf; we do.
+  const histograms = [...text.matchAll(/^# TYPE (\S+) histogram$/gm)].map((m) => m[1]);
+  assert.ok(histograms.length >= 4, histograms.join(','));
+  for (const name of histograms) {
+    const counts = [...text.matchAll(new RegExp(`^${name}_count(\\{[^}]*\\})? `, 'gm'))];
+    for (const [, labels = ''] of counts) {
+      const inner = labels.slice(1, -1);
+      const inf = inner ? `${name}_bucket{${inner},le="+Inf"}` : `${name}_bucket{le="+Inf"}`;
+      assert.ok(text.includes(inf + ' '), `${inf} is missing`);
+      assert.equal(value(text, inf), value(text, `${name}_count${labels}`), `${name}${labels}: +Inf equals _count`);
+    }
+  }
+});
+
+test('the key series move as traffic flows', async () => {
+  const before = await scrape();
+  await call(server, 'POST', '/v1/events', { body: { events: [receipt('M-3', 7), receipt('M-3', 1)] } });
+  await call(server, 'POST', '/v1/events', { body: { ...receipt('M-3', 1), location: 'NOWHERE' } });
+  await call(server, 'POST', '/v1/reservations', { body: { sku: 'M-3', channel: 'web', quantity: 1 } });
+  await call(server, 'POST', '/v1/reservations', { body: { sku: 'M-3', channel: 'web', quantity: 1000 } });
+  const after = await scrape();
+  const moved = (series) => value(after, series) - value(before, series);
+  assert.equal(moved('stockd_events_total{source="wms",type="receipt",result="applied"}'), 2);
+  assert.equal(moved('stockd_events_total{source="wms",type="receipt",result="rejected"}'), 1);
+  assert.equal(moved('stockd_event_lag_seconds_count{source="wms"}'), 2);
+  assert.equal(moved('stockd_location_event_lag_seconds_count{location="W1"}'), 2);
+  assert.equal(moved('stockd_reservations_total{result="created"}'), 1);
+  assert.equal(moved('stockd_reservations_total{result="refused"}'), 1);
+  assert.ok(moved('stockd_availability_changes_total') >= 2);
+  assert.ok(moved('stockd_engine_write_duration_seconds_count') >= 1);
+  assert.equal(moved('stockd_http_requests_total{method="POST",route="/v1/reservations",code="201"}'), 1);
+  assert.equal(moved('stockd_http_requests_total{method="POST",route="/v1/reservations",code="409"}'), 1);
+  assert.equal(value(after, 'stockd_channel_degraded{channel="web"}'), 0);
+  // Unknown sources do not mint label values.
+  await call(server, 'POST', '/v1/events', { body: { ...receipt('M-3', 1), source: 'made-up-' + Date.now() } });
+  const unknown = await scrape();
+  assert.ok(!/source="made-up-/.test(unknown));
+  assert.ok(value(unknown, 'stockd_events_total{source="unknown",type="receipt",result="rejected"}') >= 1);
+});
+
+test('metrics need a token', async () => {
+  const r = await call(server, 'GET', '/metrics', { token: null });
+  assert.equal(r.status, 401);
+});
