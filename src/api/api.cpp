@@ -47,6 +47,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/healthz", 0, healthz},
     {"GET", "/readyz", 0, readyz},
     {"GET", "/metrics", scope_stock_read, get_metrics},
+    {"GET", "/", 0, get_dashboard},
+    {"GET", "/assets/{}", 0, get_dashboard},
+    {"GET", "/v1/stream", scope_stock_read, get_stream},
+    {"GET", "/v1/stock/{}/ledger", scope_stock_read, get_sku_ledger},
     {"POST", "/v1/events", scope_events_write, post_events},
     {"GET", "/v1/stock/{}", scope_stock_read, get_stock},
     {"GET", "/v1/availability/{}", scope_stock_read, get_availability},
@@ -88,6 +92,7 @@ constexpr Route kRoutes[] = {
 bool matches(std::string_view path, const std::vector<std::string>& segments,
              std::vector<std::string>& params) {
   params.clear();
+  if (path == "/") return segments.empty();
   path.remove_prefix(1);
   size_t index = 0;
   while (true) {

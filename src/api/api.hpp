@@ -53,6 +53,8 @@ class HttpMetrics {
 };
 
 class WebhookService;
+class LiveFeed;
+class Store;
 class KafkaConsumer;
 class KafkaProducer;
 
@@ -87,6 +89,8 @@ struct ApiContext {
   KafkaConsumer* kafka_consumer = nullptr;  // null when not configured
   KafkaProducer* kafka_producer = nullptr;
   SeenWebhookIds seen_webhook_ids;
+  LiveFeed* live = nullptr;  // GET /v1/stream
+  Store* store = nullptr;    // direct reads (a SKU's recent ledger entries)
   HttpMetrics http_metrics;
 };
 

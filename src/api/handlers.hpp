@@ -66,5 +66,13 @@ void replay_dead_letters(ApiContext& api, Call call);
 void list_alerts(ApiContext& api, Call call);
 void get_sync(ApiContext& api, Call call);
 void get_metrics(ApiContext& api, Call call);
+void get_stream(ApiContext& api, Call call);
+void get_sku_ledger(ApiContext& api, Call call);
+void get_dashboard(ApiContext& api, Call call);
+
+class LiveFeed;
+class Store;
+// The dashboard's feed: snapshots from `api`, availability changes from the outbox.
+std::unique_ptr<LiveFeed> make_live_feed(ApiContext& api, Store& store);
 
 }  // namespace stockd

@@ -27,6 +27,12 @@ WireResponse to_wire(HttpResponse response, unsigned version, bool keep_alive) {
   WireResponse wire{static_cast<http::status>(response.status), version};
   wire.set(http::field::server, "stockd");
   for (auto& [name, value] : response.headers) wire.set(name, value);
+  if (response.stream) {
+    // Only the head: the body is the stream, delimited by closing the connection.
+    wire.keep_alive(false);
+    wire.set(http::field::cache_control, "no-cache");
+    return wire;
+  }
   wire.body() = std::move(response.body);
   wire.keep_alive(keep_alive);
   wire.prepare_payload();
@@ -141,9 +147,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!keep_alive) read_closed_ = true;
     server_.handler.handle(std::move(request), [self = shared_from_this(), sequence, version,
                                                 keep_alive](HttpResponse response) {
+      std::shared_ptr<ResponseStream> body_stream = response.stream;
       auto wire_response =
           std::make_shared<WireResponse>(to_wire(std::move(response), version, keep_alive));
-      net::post(self->stream_.get_executor(), [self, sequence, wire_response] {
+      net::post(self->stream_.get_executor(), [self, sequence, wire_response, body_stream] {
+        if (body_stream) {
+          self->streams_.emplace(sequence, body_stream);
+          self->read_closed_ = true;  // the connection now belongs to the stream
+        }
         self->ready_.emplace(sequence, std::move(*wire_response));
         self->write();
       });
@@ -176,6 +187,17 @@ class Session : public std::enable_shared_from_this<Session> {
     STOCKD_ASSERT(written != ready_.end());
     const bool need_eof = written->second.need_eof();
     ready_.erase(written);
+    if (const auto body_stream = streams_.find(next_write_); body_stream != streams_.end()) {
+      std::shared_ptr<ResponseStream> source = body_stream->second;
+      streams_.clear();
+      ++next_write_;
+      --in_flight_;
+      if (ec || closing_) {
+        source->cancel();
+        return close();
+      }
+      return pump(std::move(source));
+    }
     ++next_write_;
     --in_flight_;
     if (ec || need_eof) {
@@ -186,6 +208,29 @@ class Session : public std::enable_shared_from_this<Session> {
     write();
     read();
     if (read_closed_ && in_flight_ == 0) close();
+  }
+
+  // Writes the stream's chunks one after another until it ends or the client is gone.
+  void pump(std::shared_ptr<ResponseStream> source) {
+    source->next([self = shared_from_this(), source](std::optional<std::string> chunk) {
+      net::post(self->stream_.get_executor(), [self, source, chunk = std::move(chunk)]() mutable {
+        if (!chunk || self->closed_ || self->closing_) {
+          if (chunk) source->cancel();
+          return self->close();
+        }
+        auto held = std::make_shared<std::string>(std::move(*chunk));
+        self->stream_.expires_after(
+            std::chrono::seconds(self->server_.options.read_timeout_seconds));
+        net::async_write(self->stream_, net::buffer(*held),
+                         [self, source, held](beast::error_code ec, size_t) {
+                           if (ec) {
+                             source->cancel();
+                             return self->close();
+                           }
+                           self->pump(source);
+                         });
+      });
+    });
   }
 
   void close() {
@@ -201,7 +246,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const uint64_t id_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::map<uint64_t, WireResponse> ready_;  // answered, waiting for their turn
+  std::map<uint64_t, WireResponse> ready_;                       // answered, waiting for their turn
+  std::map<uint64_t, std::shared_ptr<ResponseStream>> streams_;  // heads of streamed bodies
   uint64_t next_read_ = 0;
   uint64_t next_write_ = 0;
   size_t in_flight_ = 0;  // read but not yet written

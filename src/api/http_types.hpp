@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,10 +27,25 @@ struct HttpRequest {
   }
 };
 
+// A response body that arrives over time (server-sent events): the server asks for the
+// next chunk, writes it, asks again, until the stream ends or the client goes away.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Calls `deliver` exactly once, from any thread, with the next chunk, or with nullopt
+  // when the stream has ended.
+  virtual void next(std::function<void(std::optional<std::string>)> deliver) = 0;
+  // The connection is gone: a pending `deliver` should be called (with nullopt) soon.
+  virtual void cancel() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, `body` is ignored: the connection stays open and carries the stream's
+  // chunks (Connection: close; no Content-Length) until it ends.
+  std::shared_ptr<ResponseStream> stream;
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }

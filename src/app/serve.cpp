@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "api/api.hpp"
+#include "api/handlers.hpp"
 #include "api/http_server.hpp"
+#include "api/live_feed.hpp"
 #include "app/config_file.hpp"
 #include "app/demo.hpp"
 #include "connectors/kafka.hpp"
@@ -153,17 +155,22 @@ int run_serve(const ServeOptions& options) {
   }
   api.context().kafka_consumer = kafka_consumer.get();
   api.context().kafka_producer = kafka_producer.get();
+  api.context().store = store.get();
+  std::unique_ptr<LiveFeed> live_feed = make_live_feed(api.context(), *store);
+  live_feed->start();
+  api.context().live = live_feed.get();
   HttpServer server(http, api);
   if (Status status = server.start(); !status.is_ok()) {
     std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
     return 2;
   }
   std::printf("stockd: listening on http://%s:%u\n", http.address.c_str(), server.port());
-  std::printf(
-      "stockd: API described in docs/openapi.yaml (the dashboard at / comes with the "
-      "observability work)\n");
+  std::printf("stockd: dashboard at http://%s:%u/ (API described in docs/openapi.yaml)\n",
+              http.address.c_str(), server.port());
   if (!demo_token.empty()) {
     std::printf("stockd: demo admin token (this run only): %s\n", demo_token.c_str());
+    std::printf("stockd: open the dashboard: http://%s:%u/#token=%s\n", http.address.c_str(),
+                server.port(), demo_token.c_str());
     std::printf("stockd: try: curl -H 'Authorization: Bearer %s' http://%s:%u/v1/stock/%s\n",
                 demo_token.c_str(), http.address.c_str(), server.port(),
                 demo_skus().front().c_str());
@@ -192,6 +199,7 @@ int run_serve(const ServeOptions& options) {
   api.set_draining();
   live_running = false;
   if (live.joinable()) live.join();
+  live_feed->stop();  // ends the event streams so their connections close
   server.shutdown(10);
   if (kafka_consumer) kafka_consumer->stop();  // commits what was durably applied
   engine->stop();

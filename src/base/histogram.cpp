@@ -39,6 +39,17 @@ void Histogram::merge(const Histogram& other) {
   sum_ += other.sum_;
 }
 
+Histogram Histogram::since(const Histogram& earlier) const {
+  Histogram out = *this;
+  if (earlier.count_ == 0 || earlier.bounds_ != bounds_) return out;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    out.counts_[i] -= std::min(out.counts_[i], earlier.counts_[i]);
+  }
+  out.count_ -= std::min(out.count_, earlier.count_);
+  out.sum_ -= earlier.sum_;
+  return out;
+}
+
 double Histogram::quantile(double q) const {
   if (count_ == 0) return 0;
   const double rank = q * static_cast<double>(count_);

@@ -18,6 +18,8 @@ class Histogram {
 
   void observe(double value);
   void merge(const Histogram& other);  // same bounds
+  // What was observed since `earlier` (a copy of this histogram taken before).
+  Histogram since(const Histogram& earlier) const;
 
   const std::vector<double>& upper_bounds() const { return bounds_; }
   // Per bucket (not cumulative); the last one is +Inf.

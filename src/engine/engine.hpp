@@ -230,6 +230,10 @@ class Engine {
   EngineMetrics metrics() const;
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
+  // The shard (and ledger stream) that owns `sku`.
+  uint32_t shard_of(std::string_view sku) const {
+    return static_cast<uint32_t>(slot_of(sku) % shards_.size());
+  }
 
   // The outbox (rows are read from the Store): a generation that moves whenever a
   // durable write added rows, and a wait for it to move past `seen`.

@@ -133,6 +133,9 @@ class Store {
       std::string_view prefix,
       const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
 
+  // One stream's ledger from its newest record backwards; visit returns false to stop.
+  virtual Status for_each_ledger_record_reverse(
+      uint32_t stream, const std::function<bool(std::string_view bytes)>& visit) = 0;
   // The ledger in (stream, sequence) order, as stored bytes; visit returns false to stop.
   virtual Status for_each_ledger_record(
       const std::function<bool(uint32_t stream, uint64_t sequence, std::string_view bytes)>&

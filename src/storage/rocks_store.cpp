@@ -393,6 +393,20 @@ Status RocksStore::read_outbox(uint32_t shard, uint64_t after, size_t limit,
   return Status::ok();
 }
 
+Status RocksStore::for_each_ledger_record_reverse(
+    uint32_t stream, const std::function<bool(std::string_view bytes)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kLedger)));
+  const std::string first = ledger_key(stream, 0);
+  for (it->SeekForPrev(ledger_key(stream, std::numeric_limits<uint64_t>::max())); it->Valid();
+       it->Prev()) {
+    if (it->key().compare(rocksdb::Slice(first)) < 0) break;
+    if (!visit(std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
 uint64_t RocksStore::outbox_head(uint32_t shard) {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kOutbox)));

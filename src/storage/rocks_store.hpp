@@ -38,6 +38,8 @@ class RocksStore final : public Store {
   Status read_outbox(uint32_t shard, uint64_t after, size_t limit,
                      std::vector<OutboxRow>& out) override;
   uint64_t outbox_head(uint32_t shard) override;
+  Status for_each_ledger_record_reverse(
+      uint32_t stream, const std::function<bool(std::string_view bytes)>& visit) override;
   Status delete_outbox_through(uint32_t shard, uint64_t sequence) override;
   Status for_each_published(
       const std::function<void(std::string_view sku, std::string_view channel,

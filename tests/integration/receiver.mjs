@@ -3,6 +3,12 @@
 // it records every request with its headers, raw body and arrival time.
 import { createServer } from 'node:http';
 
+const open = new Set();
+// Closes every receiver still listening (a failed test must not keep node alive).
+export async function closeAllReceivers() {
+  for (const receiver of [...open]) await receiver.close();
+}
+
 export async function startReceiver({ port = 0 } = {}) {
   const state = { mode: 'ok', retryAfter: '1', deliveries: [], attempts: [] };
   const sockets = new Set();
@@ -51,11 +57,12 @@ export async function startReceiver({ port = 0 } = {}) {
     // Stops listening and drops open connections: the receiver is down.
     async down() {
       for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      if (server.listening) await new Promise((resolve) => server.close(resolve));
     },
     async up() { await listen(boundPort); },
-    async close() { await receiver.down(); },
+    async close() { open.delete(receiver); await receiver.down(); },
   };
+  open.add(receiver);
   return receiver;
 }
 

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { startServer, call, tempDir, receipt } from './harness.mjs';
-import { startReceiver, waitFor } from './receiver.mjs';
+import { startReceiver, waitFor, closeAllReceivers } from './receiver.mjs';
 
 let server;
 let dataDir;
@@ -37,7 +37,7 @@ before(async () => {
   await put('/v1/channels/web', { locations: [{ id: 'W1', priority: 1 }, { id: 'W2', priority: 2 }], buffer: { units: 2 } });
   await put('/v1/channels/market', { locations: [{ id: 'W1', priority: 1 }], sync_latency_seconds: 1, degraded_buffer: { units: 3 } });
 });
-after(async () => { await server.stop(); });
+after(async () => { await closeAllReceivers(); await server.stop(); });
 
 const post = (events) => call(server, 'POST', '/v1/events', { body: { events } });
 async function subscribe(receiver, extra = {}) {
