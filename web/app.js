@@ -87,7 +87,7 @@ function render(snapshot) {
   eventsChart?.setData(state.events);
   lagChart?.setData(state.lag);
 
-  fill('alerts', snapshot.alerts.map((a) => [badge(a.severity, a.severity), cell(a.message), cell(since(a.since))]));
+  fill('alerts', snapshot.alerts.map((a) => [badge(a.severity, a.severity), cell(a.message), cell(a.action), cell(since(a.since))]));
   $('alerts-empty').classList.toggle('hidden', snapshot.alerts.length > 0);
   fill('channels', snapshot.channels.map((c) => [
     cell(c.id),

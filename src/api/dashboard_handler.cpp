@@ -69,6 +69,7 @@ std::string snapshot_json(ApiContext& api, FeedState& state) {
   }
   const Histogram event_window = event_lag.since(state.event_lag);
   const Histogram sync_window = sync_lag.since(state.sync_lag);
+  evaluate_health_alerts(api, event_window);
   const auto rate = [&](uint64_t current, uint64_t previous) {
     return state.at ? std::round(static_cast<double>(current - std::min(current, previous)) /
                                  seconds * 10) /
@@ -100,6 +101,7 @@ std::string snapshot_json(ApiContext& api, FeedState& state) {
     alerts.push_back(json::object{{"kind", alert.kind},
                                   {"severity", alert_severity_name(alert.severity)},
                                   {"message", alert.message},
+                                  {"action", alert.action},
                                   {"since", format_rfc3339(alert.raised_at)}});
   }
   out["alerts"] = std::move(alerts);

@@ -72,6 +72,9 @@ void get_dashboard(ApiContext& api, Call call);
 
 class LiveFeed;
 class Store;
+// Raises and clears the inventory alerts (stale locations, negative on-hand, event lag
+// over target); `event_lag_window` holds the lags observed since the last call.
+void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window);
 // The dashboard's feed: snapshots from `api`, availability changes from the outbox.
 std::unique_ptr<LiveFeed> make_live_feed(ApiContext& api, Store& store);
 

@@ -215,6 +215,7 @@ void list_alerts(ApiContext& api, Call call) {
                      {"kind", alert.kind},
                      {"severity", alert_severity_name(alert.severity)},
                      {"message", alert.message},
+                     {"action", alert.action},
                      {"raised_at", format_rfc3339(alert.raised_at)}};
     if (alert.cleared_at) out["cleared_at"] = format_rfc3339(*alert.cleared_at);
     return out;

@@ -363,6 +363,19 @@ void EngineMetrics::merge(const EngineMetrics& other) {
   availability_changes += other.availability_changes;
 }
 
+std::map<std::string, LocationHealth> Engine::location_health() const {
+  std::map<std::string, LocationHealth> total;
+  for (const auto& shard : shards_) {
+    for (const auto& [location, health] : shard->location_health()) {
+      LocationHealth& merged = total[location];
+      merged.last_event_at = std::max(merged.last_event_at, health.last_event_at);
+      merged.last_count_at = std::max(merged.last_count_at, health.last_count_at);
+      merged.negative_positions += health.negative_positions;
+    }
+  }
+  return total;
+}
+
 EngineMetrics Engine::metrics() const {
   EngineMetrics total;
   for (const auto& shard : shards_) total.merge(shard->metrics());

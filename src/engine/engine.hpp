@@ -178,6 +178,14 @@ struct EngineMetrics {
   void merge(const EngineMetrics& other);
 };
 
+// The state of each location as its positions tell it (for alerts): the newest fact,
+// the newest count, and how many positions have a negative on-hand.
+struct LocationHealth {
+  Timestamp last_event_at{};
+  Timestamp last_count_at{};
+  int64_t negative_positions = 0;
+};
+
 class Shard;
 class InflightKeys;
 
@@ -228,6 +236,7 @@ class Engine {
 
   EngineStats stats() const;
   EngineMetrics metrics() const;
+  std::map<std::string, LocationHealth> location_health() const;
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
   // The shard (and ledger stream) that owns `sku`.

@@ -41,6 +41,24 @@ Shard::~Shard() { STOCKD_ASSERT(!thread_.joinable()); }
 void Shard::load_position(std::string_view sku, std::string_view location,
                           const Position& position) {
   positions_[std::string(sku)][std::string(location)].position = position;
+  std::lock_guard lock(metrics_mutex_);
+  note_position(std::string(sku), std::string(location), position);
+}
+
+// With metrics_mutex_ held.
+void Shard::note_position(const std::string& sku, const std::string& location,
+                          const Position& position) {
+  LocationHealth& health = location_health_[location];
+  health.last_event_at = std::max(health.last_event_at, position.last_event_at);
+  health.last_count_at = std::max(health.last_count_at, position.last_count_at);
+  std::string key = sku;
+  key.push_back('\0');
+  key.append(location);
+  if (position.on_hand < 0) {
+    if (negative_.insert(std::move(key)).second) health.negative_positions += 1;
+  } else if (negative_.erase(key) > 0) {
+    health.negative_positions -= 1;
+  }
 }
 
 void Shard::load_reservation(const Reservation& reservation) {
@@ -913,6 +931,9 @@ void Shard::flush() {
   {
     std::lock_guard lock(metrics_mutex_);
     metrics_.merge(batch_metrics_);
+    for (const DirtyPosition& dirty : dirty_) {
+      note_position(*dirty.sku, *dirty.location, dirty.slot->position);
+    }
   }
   batch_metrics_ = EngineMetrics{};
   for (const std::string& key : held_keys_) engine_.inflight_->release(key, index_);

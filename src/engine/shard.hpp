@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -115,6 +116,10 @@ class Shard {
     std::lock_guard lock(metrics_mutex_);
     return metrics_;
   }
+  std::unordered_map<std::string, LocationHealth> location_health() const {
+    std::lock_guard lock(metrics_mutex_);
+    return location_health_;
+  }
   size_t queue_depth() const { return queue_.size(); }
   uint32_t index() const { return index_; }
 
@@ -173,6 +178,9 @@ class Shard {
   mutable std::mutex metrics_mutex_;
   EngineMetrics metrics_;        // guarded by metrics_mutex_
   EngineMetrics batch_metrics_;  // this batch's, merged in flush()
+  std::unordered_map<std::string, LocationHealth> location_health_;  // guarded by metrics_mutex_
+  std::unordered_set<std::string> negative_;  // sku \0 location with on_hand < 0
+  void note_position(const std::string& sku, const std::string& location, const Position& position);
   std::mt19937_64 random_;
 
   // Owned state.

@@ -7,15 +7,17 @@ std::string_view alert_severity_name(AlertSeverity severity) {
 }
 
 bool AlertBook::raise(const std::string& key, const std::string& kind, AlertSeverity severity,
-                      std::string message, Timestamp now) {
+                      std::string message, Timestamp now, std::string action) {
   std::lock_guard lock(mutex_);
   const auto found = active_.find(key);
   if (found != active_.end()) {
     found->second.message = std::move(message);
+    found->second.action = std::move(action);
     found->second.severity = severity;
     return false;
   }
-  active_.emplace(key, Alert{key, kind, severity, std::move(message), now, std::nullopt});
+  active_.emplace(
+      key, Alert{key, kind, severity, std::move(message), std::move(action), now, std::nullopt});
   ++raised_total_;
   return true;
 }

@@ -23,6 +23,7 @@ struct Alert {
   std::string kind;  // "channel_degraded", ...
   AlertSeverity severity = AlertSeverity::warning;
   std::string message;
+  std::string action;  // what to do about it
   Timestamp raised_at{};
   std::optional<Timestamp> cleared_at;  // set once it cleared
 };
@@ -31,7 +32,7 @@ class AlertBook {
  public:
   // Raises (or updates the message of) an active alert; true when newly raised.
   bool raise(const std::string& key, const std::string& kind, AlertSeverity severity,
-             std::string message, Timestamp now);
+             std::string message, Timestamp now, std::string action = {});
   // Clears an active alert; true when it was active.
   bool clear(const std::string& key, Timestamp now);
   std::vector<Alert> active() const;

@@ -404,7 +404,8 @@ class WebhookService::Worker {
     service_.alerts_.raise(
         "webhook_disabled:" + changed.id, "webhook_disabled", AlertSeverity::critical,
         "webhook " + changed.id + " (" + changed.url + ") was disabled: " + reason,
-        service_.clock_.now());
+        service_.clock_.now(),
+        "ask the receiver's owner; subscribe again (POST /v1/webhooks) once it wants events");
   }
 
   void save_cursors() {
@@ -659,7 +660,9 @@ void WebhookService::update_degraded(Timestamp now) {
     if (!reason.empty()) {
       health_.set_degraded(channel_id, now, reason);
       alerts_.raise(key, "channel_degraded", AlertSeverity::critical,
-                    "channel " + channel_id + " is degraded: " + reason, now);
+                    "channel " + channel_id + " is degraded: " + reason, now,
+                    "check the receiver of the failing webhook; until it catches up the channel "
+                    "sells with its degraded buffer");
     } else if (health_.clear(channel_id)) {
       alerts_.clear(key, now);
     }

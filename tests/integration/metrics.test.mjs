@@ -72,3 +72,31 @@ test('metrics need a token', async () => {
   const r = await call(server, 'GET', '/metrics', { token: null });
   assert.equal(r.status, 401);
 });
+
+test('alerts: a store never counted is stale, negative on-hand and late events raise and clear', async () => {
+  const active = async () => (await call(server, 'GET', '/v1/alerts')).body.active;
+  const waitFor = async (predicate, what) => {
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline) {
+      if (predicate(await active())) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(await active()));
+  };
+  // S1 (count SLA 24 h) has never been counted.
+  await waitFor((alerts) => alerts.some((a) => a.key === 'stale_location:S1' && a.action.includes('cycle count')), 'stale S1');
+  await call(server, 'POST', '/v1/events', { body: { id: 'al-count', source: 'pos', type: 'count', sku: 'AL-1', location: 'S1', quantity: 4, occurred_at: new Date().toISOString() } });
+  await waitFor((alerts) => !alerts.some((a) => a.key === 'stale_location:S1'), 'S1 counted');
+  // A sale before its receipt: negative on-hand at W1, cleared by the receipt.
+  await call(server, 'POST', '/v1/events', { body: { id: 'al-sale', source: 'wms', type: 'sale', sku: 'AL-2', location: 'W1', quantity: 3, occurred_at: new Date().toISOString() } });
+  await waitFor((alerts) => alerts.some((a) => a.key === 'negative_on_hand:W1' && a.message.startsWith('1 SKU')), 'negative on-hand');
+  await call(server, 'POST', '/v1/events', { body: receipt('AL-2', 5) });
+  await waitFor((alerts) => !alerts.some((a) => a.key === 'negative_on_hand:W1'), 'negative on-hand cleared');
+  // Facts that occurred 10 minutes ago: lag over the 5-minute target.
+  const old = new Date(Date.now() - 10 * 60 * 1000).toISOString();
+  await call(server, 'POST', '/v1/events', { body: { events: Array.from({ length: 12 }, (_, i) => ({ ...receipt('AL-3', 1), occurred_at: old, id: `al-old-${i}` })) } });
+  await waitFor((alerts) => alerts.some((a) => a.key === 'event_lag' && a.severity === 'critical'), 'lag alert');
+  await waitFor((alerts) => !alerts.some((a) => a.key === 'event_lag'), 'lag alert cleared');
+  const recent = (await call(server, 'GET', '/v1/alerts')).body.recent;
+  assert.ok(recent.some((a) => a.key === 'event_lag' && a.cleared_at));
+});

@@ -1,0 +1,78 @@
+// Alerts about the inventory itself, evaluated once a second by the live feed: stale
+// locations (not counted within their SLA, or silent for a day), negative on-hand, and
+// event lag over the 5-minute target. Each clears by itself when the condition ends.
+#include <cmath>
+
+#include "api/handlers.hpp"
+
+namespace stockd {
+namespace {
+
+constexpr auto kSilentAfter = std::chrono::hours{24};
+constexpr double kLagTargetSeconds = 300;  // 95% of events synced within 5 minutes
+constexpr uint64_t kLagSampleMin = 10;
+
+std::string hours(Duration age) {
+  const double value = std::chrono::duration<double>(age).count() / 3600;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", value);
+  return buffer;
+}
+
+}  // namespace
+
+void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window) {
+  const Timestamp now = api.clock.now();
+  const std::shared_ptr<const Catalog> catalog = api.engine.catalog();
+  const std::map<std::string, LocationHealth> health = api.engine.location_health();
+  for (const auto& [id, location] : catalog->locations()) {
+    const auto found = health.find(id);
+    const LocationHealth state = found != health.end() ? found->second : LocationHealth{};
+    // Stale: not counted within its SLA, or no fact for a day after having had some.
+    std::string stale;
+    if (location.count_sla_hours > 0) {
+      const Duration sla = std::chrono::hours{location.count_sla_hours};
+      if (state.last_count_at == Timestamp{}) {
+        stale = id + " has never been counted (count SLA " +
+                std::to_string(location.count_sla_hours) + " h); pickup is not offered there";
+      } else if (now - state.last_count_at > sla) {
+        stale = id + " was last counted " + hours(now - state.last_count_at) + " h ago (SLA " +
+                std::to_string(location.count_sla_hours) + " h); pickup is not offered there";
+      }
+    }
+    if (stale.empty() && state.last_event_at != Timestamp{} &&
+        now - state.last_event_at > kSilentAfter) {
+      stale = id + " has sent no stock event for " + hours(now - state.last_event_at) + " h";
+    }
+    const std::string stale_key = "stale_location:" + id;
+    if (!stale.empty()) {
+      api.alerts.raise(stale_key, "stale_location", AlertSeverity::warning, stale, now,
+                       "schedule a cycle count at " + id + " and check its connector");
+    } else {
+      api.alerts.clear(stale_key, now);
+    }
+    const std::string negative_key = "negative_on_hand:" + id;
+    if (state.negative_positions > 0) {
+      api.alerts.raise(
+          negative_key, "negative_on_hand", AlertSeverity::warning,
+          std::to_string(state.negative_positions) + " SKU(s) at " + id +
+              " have a negative on-hand",
+          now,
+          "count those SKUs at " + id + "; a sale or shipment was recorded before its receipt");
+    } else {
+      api.alerts.clear(negative_key, now);
+    }
+  }
+  const std::string lag_key = "event_lag";
+  const double p95 = event_lag_window.quantile(0.95);
+  if (event_lag_window.count() >= kLagSampleMin && p95 > kLagTargetSeconds) {
+    api.alerts.raise(lag_key, "event_lag", AlertSeverity::critical,
+                     "event lag p95 is " + std::to_string(static_cast<int64_t>(std::lround(p95))) +
+                         " s, over the 5-minute target",
+                     now, "check the sources' connectors and queues: facts reach stockd late");
+  } else if (event_lag_window.count() >= kLagSampleMin || event_lag_window.count() == 0) {
+    api.alerts.clear(lag_key, now);
+  }
+}
+
+}  // namespace stockd
