@@ -50,6 +50,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/", 0, get_dashboard},
     {"GET", "/assets/{}", 0, get_dashboard},
     {"GET", "/v1/stream", scope_stock_read, get_stream},
+    {"GET", "/v1/kpis", scope_stock_read, get_kpis},
+    {"GET", "/v1/scorecard", scope_stock_read, get_scorecard},
     {"GET", "/v1/stock/{}/ledger", scope_stock_read, get_sku_ledger},
     {"POST", "/v1/events", scope_events_write, post_events},
     {"GET", "/v1/stock/{}", scope_stock_read, get_stock},

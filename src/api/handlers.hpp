@@ -69,6 +69,8 @@ void get_metrics(ApiContext& api, Call call);
 void get_stream(ApiContext& api, Call call);
 void get_sku_ledger(ApiContext& api, Call call);
 void get_dashboard(ApiContext& api, Call call);
+void get_kpis(ApiContext& api, Call call);
+void get_scorecard(ApiContext& api, Call call);
 
 class LiveFeed;
 class Store;

@@ -100,3 +100,33 @@ test('alerts: a store never counted is stale, negative on-hand and late events r
   const recent = (await call(server, 'GET', '/v1/alerts')).body.recent;
   assert.ok(recent.some((a) => a.key === 'event_lag' && a.cleared_at));
 });
+
+test('KPIs and the monthly scorecard come from the ledger, as JSON and CSV', async () => {
+  const month = new Date().toISOString().slice(0, 7);
+  await call(server, 'POST', '/v1/events', { body: { events: [
+    receipt('KPI-1', 10),
+    { id: 'kpi-sale', source: 'wms', type: 'sale', sku: 'KPI-1', location: 'W1', quantity: 4, occurred_at: new Date().toISOString() },
+    { id: 'kpi-cancel', source: 'wms', type: 'cancellation', sku: 'KPI-1', location: 'W1', quantity: 1, reason: 'oversold', occurred_at: new Date().toISOString() },
+  ] } });
+  const kpis = await call(server, 'GET', '/v1/kpis');
+  assert.equal(kpis.status, 200);
+  assert.ok(kpis.body.event_lag.events >= 3);
+  assert.ok(kpis.body.sales_units >= 4);
+  assert.ok(kpis.body.cancellations_by_reason.oversold >= 1);
+  assert.equal(kpis.body.promise_accuracy, null);
+  const scorecard = await call(server, 'GET', `/v1/scorecard?month=${month}`);
+  assert.equal(scorecard.status, 200);
+  const synced = scorecard.body.metrics.find((m) => m.metric === 'events_synced_within_5_minutes');
+  assert.equal(synced.target, '>=0.950000');
+  assert.equal(typeof synced.met, 'boolean');
+  const csv = await call(server, 'GET', `/v1/scorecard?month=${month}&format=csv`);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  assert.match(csv.text, /^metric,value,target,met,note\nevents_synced_within_5_minutes,/);
+  for (const [path, field] of [['/v1/scorecard?month=2026-13', 'month'], ['/v1/scorecard', 'month'],
+    ['/v1/kpis?from=yesterday', 'from'], ['/v1/kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z', 'from']]) {
+    const r = await call(server, 'GET', path);
+    assert.equal(r.status, 422, path);
+    assert.equal(r.body.field, field, path);
+  }
+});

@@ -161,6 +161,9 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('GET', '/v1/stock/SPEC-1/ledger?limit=5', {}, 200);
     await through('GET', '/v1/stock/SPEC-1/ledger?limit=500', {}, 422);
     await through('GET', '/metrics', {}, 200);
+    await through('GET', '/v1/kpis', {}, 200);
+    await through('GET', '/v1/scorecard?month=2026-11', {}, 200);
+    await through('GET', '/v1/scorecard?month=2026-11&format=csv', {}, 200);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');

@@ -1,0 +1,127 @@
+#include "core/kpis.hpp"
+
+#include <cstdlib>
+
+namespace stockd {
+
+void KpiCalculator::LagCollector::observe(double seconds) {
+  histogram.observe(seconds);
+  if (seconds <= std::chrono::duration<double>(kSyncTarget).count()) ++within;
+}
+
+LagSummary KpiCalculator::LagCollector::summary() const {
+  LagSummary out;
+  out.events = histogram.count();
+  if (out.events == 0) return out;
+  out.p50_seconds = histogram.quantile(0.5);
+  out.p95_seconds = histogram.quantile(0.95);
+  out.synced_within_target = static_cast<double>(within) / static_cast<double>(out.events);
+  return out;
+}
+
+KpiCalculator::KpiCalculator(Timestamp from, Timestamp to) {
+  kpis_.from = from;
+  kpis_.to = to;
+}
+
+void KpiCalculator::add_variance(VarianceSummary& into, int64_t system, int64_t counted) {
+  into.counts += 1;
+  into.system_units += std::max<int64_t>(system, 0);
+  into.variance_units += std::llabs(counted - system);
+  into.variance_share = into.system_units > 0 ? static_cast<double>(into.variance_units) /
+                                                    static_cast<double>(into.system_units)
+                                              : 0;
+}
+
+void KpiCalculator::add(const LedgerRecord& record) {
+  const bool in_window = record.received_at >= kpis_.from && record.received_at < kpis_.to;
+  if (record.kind != RecordKind::event) {
+    if (!in_window) return;
+    switch (record.kind) {
+      case RecordKind::reservation_created:
+        ++kpis_.reservations_created;
+        break;
+      case RecordKind::reservation_committed:
+        ++kpis_.reservations_committed;
+        break;
+      case RecordKind::reservation_expired:
+        ++kpis_.reservations_expired;
+        break;
+      case RecordKind::reservation_released:
+        ++kpis_.reservations_released;
+        break;
+      case RecordKind::promise_at_risk:
+        ++kpis_.promises_at_risk;
+        break;
+      default:
+        break;
+    }
+    return;
+  }
+  const Event& event = record.event;
+  const std::string position_key = record.sku + '\0' + event.location;
+  if (event.type == EventType::count && record.status == EventStatus::applied) {
+    if (in_window) {
+      // The count's on_hand delta is counted − system.
+      int64_t delta = 0;
+      for (const LedgerDelta& change : record.deltas) {
+        if (change.location == event.location && change.bucket == Bucket::on_hand) {
+          delta += change.delta;
+        }
+      }
+      const int64_t counted = event.quantity;
+      const int64_t system = counted - delta;
+      std::string aging = "first";
+      if (const auto previous = last_count_.find(position_key); previous != last_count_.end()) {
+        const auto days = std::chrono::duration_cast<std::chrono::hours>(
+                              record.effective_occurred_at - previous->second)
+                              .count() /
+                          24;
+        aging = days <= 7 ? "0-7d" : days <= 30 ? "8-30d" : days <= 90 ? "31-90d" : "90d+";
+      }
+      add_variance(kpis_.variance, system, counted);
+      add_variance(kpis_.variance_by_location[event.location], system, counted);
+      add_variance(kpis_.variance_by_aging[aging], system, counted);
+    }
+    last_count_[position_key] = record.effective_occurred_at;
+  }
+  if (!in_window) return;
+  if (record.status == EventStatus::applied || record.status == EventStatus::superseded) {
+    const double lag = std::max<double>(
+        0, std::chrono::duration<double>(record.received_at - event.occurred_at).count());
+    lag_.observe(lag);
+    lag_by_source_[event.source].observe(lag);
+    lag_by_location_[event.location].observe(lag);
+  }
+  if (record.status != EventStatus::applied) return;
+  if (event.type == EventType::sale) kpis_.sales += static_cast<uint64_t>(event.quantity);
+  if (event.type == EventType::cancellation) {
+    kpis_.cancellations_by_reason[event.reason] += static_cast<uint64_t>(event.quantity);
+  }
+}
+
+Kpis KpiCalculator::result() const {
+  Kpis out = kpis_;
+  out.lag = lag_.summary();
+  for (const auto& [source, collector] : lag_by_source_)
+    out.lag_by_source[source] = collector.summary();
+  for (const auto& [location, collector] : lag_by_location_) {
+    out.lag_by_location[location] = collector.summary();
+  }
+  uint64_t cancelled = 0;
+  uint64_t for_availability = 0;
+  for (const auto& [reason, units] : out.cancellations_by_reason) {
+    cancelled += units;
+    if (reason == "oversold" || reason == "late_vendor_receipt" || reason == "damaged_discovery") {
+      for_availability += units;
+    }
+  }
+  const auto share = [&](uint64_t units) {
+    return out.sales > 0 ? static_cast<double>(units) / static_cast<double>(out.sales) : 0.0;
+  };
+  out.cancellation_rate = share(cancelled);
+  out.availability_cancellation_rate = share(for_availability);
+  return out;
+}
+
+}  // namespace stockd

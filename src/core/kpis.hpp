@@ -1,0 +1,81 @@
+// KPIs computed from the ledger (pure): event lag, the share of events synced within
+// 5 minutes, cancellations by reason, reconciliation variance by location and aging, and
+// reservation outcomes. The caller feeds records in (stream, sequence) order.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/histogram.hpp"
+#include "base/time.hpp"
+#include "core/ledger.hpp"
+
+namespace stockd {
+
+inline constexpr Duration kSyncTarget = std::chrono::minutes{5};
+
+struct LagSummary {
+  uint64_t events = 0;
+  double p50_seconds = 0;
+  double p95_seconds = 0;
+  double synced_within_target = 0;  // share of events with lag <= 5 minutes (0..1)
+};
+
+struct VarianceSummary {
+  uint64_t counts = 0;
+  int64_t system_units = 0;    // on-hand before the counts
+  int64_t variance_units = 0;  // Σ |counted − system|
+  double variance_share = 0;   // variance_units / system_units (0 when no system units)
+};
+
+struct Kpis {
+  Timestamp from{};
+  Timestamp to{};
+  LagSummary lag;  // applied and superseded events, received − occurred
+  std::map<std::string, LagSummary> lag_by_source;
+  std::map<std::string, LagSummary> lag_by_location;
+  uint64_t sales = 0;                                       // units sold (sale events)
+  std::map<std::string, uint64_t> cancellations_by_reason;  // units
+  double cancellation_rate = 0;                             // cancelled units per sold unit
+  // Only the reasons that mean stock was not there: oversold, late_vendor_receipt,
+  // damaged_discovery.
+  double availability_cancellation_rate = 0;
+  VarianceSummary variance;
+  std::map<std::string, VarianceSummary> variance_by_location;
+  // By time since the position's previous count in the ledger: "0-7d", "8-30d",
+  // "31-90d", "90d+", or "first" (no earlier count).
+  std::map<std::string, VarianceSummary> variance_by_aging;
+  uint64_t reservations_created = 0;
+  uint64_t reservations_committed = 0;
+  uint64_t reservations_expired = 0;
+  uint64_t reservations_released = 0;
+  uint64_t promises_at_risk = 0;
+};
+
+class KpiCalculator {
+ public:
+  KpiCalculator(Timestamp from, Timestamp to);
+  // Every record (the ones before `from` too: they tell when positions were counted).
+  void add(const LedgerRecord& record);
+  Kpis result() const;
+
+ private:
+  struct LagCollector {
+    Histogram histogram = Histogram::seconds();
+    uint64_t within = 0;
+    void observe(double seconds);
+    LagSummary summary() const;
+  };
+  static void add_variance(VarianceSummary& into, int64_t system, int64_t counted);
+
+  Kpis kpis_;
+  LagCollector lag_;
+  std::map<std::string, LagCollector> lag_by_source_;
+  std::map<std::string, LagCollector> lag_by_location_;
+  std::map<std::string, Timestamp> last_count_;  // sku \0 location -> occurred
+};
+
+}  // namespace stockd
