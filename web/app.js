@@ -177,6 +177,25 @@ async function lookup(sku) {
   $('lookup-result').classList.remove('hidden');
 }
 
+const MEASURES = {
+  events_synced_within_5_minutes: 'Events synced within 5 minutes',
+  availability_cancellation_rate: 'Orders cancelled for availability',
+  reconciliation_variance: 'Reconciliation variance',
+  pickup_promise_accuracy: 'Store pickup promise accuracy',
+};
+const percent = (value) => `${fmt.format(value * 100)} %`;
+async function scorecard() {
+  const month = new Date().toISOString().slice(0, 7);
+  const { status, body } = await api(`/v1/scorecard?month=${month}`);
+  if (status !== 200) return;
+  $('scorecard-month').textContent = month;
+  fill('scorecard', body.metrics.map((m) => {
+    const target = m.target.replace(/^([<>=]+)(.*)$/, (_, op, value) => `${op.replace('>=', '≥')} ${percent(Number(value))}`);
+    return [cell(MEASURES[m.metric] ?? m.metric), cell(m.value === null ? '–' : percent(m.value), 'num'), cell(target, 'num'),
+            m.met === null ? cell('not measured yet') : badge(m.met ? 'met' : 'missed', m.met ? 'ok' : 'critical'), cell(m.note)];
+  }));
+}
+
 function showLogin(message) {
   $('app').classList.add('hidden');
   $('login').classList.remove('hidden');
@@ -188,6 +207,8 @@ async function start() {
   $('app').classList.remove('hidden');
   if (!eventsChart) makeCharts();
   stream();
+  scorecard();
+  setInterval(scorecard, 60000);
 }
 
 $('login').addEventListener('submit', (event) => {

@@ -43,6 +43,7 @@ test('the dashboard goes live, moves with traffic, looks up a SKU, without conso
   // Channel and node tables are filled.
   await page.locator('#channels tbody tr', { hasText: 'web' }).waitFor();
   await page.locator('#nodes tbody tr', { hasText: 'W1' }).waitFor();
+  await page.locator('#scorecard tbody tr', { hasText: 'Events synced within 5 minutes' }).waitFor();
 
   await page.fill('#sku', 'DASH-1');
   await page.click('#lookup button');

@@ -130,3 +130,20 @@ test('KPIs and the monthly scorecard come from the ledger, as JSON and CSV', asy
     assert.equal(r.body.field, field, path);
   }
 });
+
+test('every request gets a request id, echoed and logged as one JSON line', async () => {
+  const mine = await call(server, 'GET', '/v1/stock/NOPE', { headers: { 'x-request-id': 'trace-abc-123' } });
+  assert.equal(mine.headers.get('x-request-id'), 'trace-abc-123');
+  const generated = await call(server, 'GET', '/healthz', { token: null, headers: { 'x-request-id': 'bad id with spaces' } });
+  assert.match(generated.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const line = server.errors().split('\n').find((l) => l.includes('trace-abc-123'));
+  assert.ok(line, 'logged');
+  const entry = JSON.parse(line);
+  assert.equal(entry.msg, 'request');
+  assert.equal(entry.route, '/v1/stock/{}');
+  assert.equal(entry.status, 404);
+  assert.equal(entry.level, 'info');
+  assert.ok(entry.duration_ms >= 0);
+  assert.ok(!Number.isNaN(Date.parse(entry.ts)));
+});
