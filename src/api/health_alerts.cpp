@@ -63,6 +63,16 @@ void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window) 
       api.alerts.clear(negative_key, now);
     }
   }
+  const int64_t at_risk = api.engine.promises_at_risk_now();
+  if (at_risk > 0) {
+    api.alerts.raise("promises_at_risk", "promises_at_risk", AlertSeverity::warning,
+                     std::to_string(at_risk) +
+                         " backorder promise(s) are past their locked window: their purchase "
+                         "order slipped",
+                     now, "contact those customers: a new date, another item or a refund");
+  } else {
+    api.alerts.clear("promises_at_risk", now);
+  }
   const std::string lag_key = "event_lag";
   const double p95 = event_lag_window.quantile(0.95);
   if (event_lag_window.count() >= kLagSampleMin && p95 > kLagTargetSeconds) {

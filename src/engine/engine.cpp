@@ -376,6 +376,12 @@ std::map<std::string, LocationHealth> Engine::location_health() const {
   return total;
 }
 
+int64_t Engine::promises_at_risk_now() const {
+  int64_t total = 0;
+  for (const auto& shard : shards_) total += shard->promises_at_risk_now();
+  return total;
+}
+
 EngineMetrics Engine::metrics() const {
   EngineMetrics total;
   for (const auto& shard : shards_) total.merge(shard->metrics());

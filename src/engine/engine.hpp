@@ -237,6 +237,8 @@ class Engine {
   EngineStats stats() const;
   EngineMetrics metrics() const;
   std::map<std::string, LocationHealth> location_health() const;
+  // Backorder promises now past their locked window (their purchase order slipped).
+  int64_t promises_at_risk_now() const;
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
   // The shard (and ledger stream) that owns `sku`.

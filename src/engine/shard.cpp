@@ -62,6 +62,7 @@ void Shard::note_position(const std::string& sku, const std::string& location,
 }
 
 void Shard::load_reservation(const Reservation& reservation) {
+  if (reservation.backorder && reservation.at_risk) promises_at_risk_now_.fetch_add(1);
   if (reservation.backorder && reservation.state == ReservationState::committed) {
     committed_promises_.emplace(reservation.id, reservation);
     return;
@@ -519,6 +520,11 @@ ReserveResult Shard::end(Reservation& reservation, ReservationState to, std::str
     reservation.ended_at = now;
     reservation.order_id = std::move(order_id);
     const auto po = purchase_orders_.find(reservation.purchase_order_id);
+    // A promise stops being at risk when it ends, or is committed on a PO already received.
+    const bool po_still_open = po != purchase_orders_.end() && po_open(po->second);
+    if (reservation.at_risk && (to != ReservationState::committed || !po_still_open)) {
+      promises_at_risk_now_.fetch_sub(1);
+    }
     if (to == ReservationState::committed) {
       committed_promises_.insert_or_assign(reservation.id, reservation);
     } else if (po != purchase_orders_.end()) {
@@ -666,8 +672,11 @@ void Shard::receive_against_purchase_order(const Event& event, Timestamp now) {
   po.updated_at = now;
   if (!po_open(po)) {
     // Delivered: the committed promises on it are now fulfilled from on-hand stock.
-    std::erase_if(committed_promises_,
-                  [&](const auto& entry) { return entry.second.purchase_order_id == po.id; });
+    std::erase_if(committed_promises_, [&](const auto& entry) {
+      if (entry.second.purchase_order_id != po.id) return false;
+      if (entry.second.at_risk) promises_at_risk_now_.fetch_sub(1);
+      return true;
+    });
     po.promised = 0;
   }
   write_purchase_order(po);
@@ -778,6 +787,7 @@ void Shard::process(PutPurchaseOrderCommand& command, Timestamp now, const Catal
       if (promise.purchase_order_id != po.id || promise.at_risk) return;
       if (promise.promise_to >= po.expected_at) return;
       promise.at_risk = true;
+      promises_at_risk_now_.fetch_add(1);
       write_set_.reservations.push_back(promise);
       LedgerRecord risk;
       risk.kind = RecordKind::promise_at_risk;

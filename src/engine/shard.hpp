@@ -116,6 +116,8 @@ class Shard {
     std::lock_guard lock(metrics_mutex_);
     return metrics_;
   }
+  // Backorder promises (active or committed, their PO not yet received) marked at risk.
+  int64_t promises_at_risk_now() const { return promises_at_risk_now_.load(); }
   std::unordered_map<std::string, LocationHealth> location_health() const {
     std::lock_guard lock(metrics_mutex_);
     return location_health_;
@@ -180,6 +182,7 @@ class Shard {
   EngineMetrics batch_metrics_;  // this batch's, merged in flush()
   std::unordered_map<std::string, LocationHealth> location_health_;  // guarded by metrics_mutex_
   std::unordered_set<std::string> negative_;  // sku \0 location with on_hand < 0
+  std::atomic<int64_t> promises_at_risk_now_{0};
   void note_position(const std::string& sku, const std::string& location, const Position& position);
   std::mt19937_64 random_;
 

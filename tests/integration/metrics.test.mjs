@@ -147,3 +147,24 @@ test('every request gets a request id, echoed and logged as one JSON line', asyn
   assert.ok(entry.duration_ms >= 0);
   assert.ok(!Number.isNaN(Date.parse(entry.ts)));
 });
+
+test('alerts: a slipped purchase order puts a promise at risk until the promise ends', async () => {
+  const active = async () => (await call(server, 'GET', '/v1/alerts')).body.active;
+  const until = async (predicate, what) => {
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline) {
+      if (predicate(await active())) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('timed out waiting for ' + what);
+  };
+  assert.equal((await call(server, 'PUT', '/v1/channels/bo', { body: { locations: [{ id: 'W1', priority: 1 }], backorder: true } })).status, 200);
+  const po = (expected_at) => call(server, 'POST', '/v1/purchase-orders', { body: { id: 'AL-PO', vendor: 'acme', sku: 'AL-BO', location: 'W1', quantity: 5, expected_at } });
+  assert.equal((await po('2026-12-10T00:00:00Z')).status, 201);
+  const promise = await call(server, 'POST', '/v1/reservations', { body: { sku: 'AL-BO', channel: 'bo', quantity: 2, backorder: true } });
+  assert.equal(promise.status, 201);
+  assert.equal((await po('2026-12-31T00:00:00Z')).body.promises_at_risk, 1);
+  await until((alerts) => alerts.some((a) => a.key === 'promises_at_risk' && a.message.startsWith('1 backorder')), 'at-risk alert');
+  assert.equal((await call(server, 'DELETE', `/v1/reservations/${promise.body.id}`)).status, 200);
+  await until((alerts) => !alerts.some((a) => a.key === 'promises_at_risk'), 'at-risk alert cleared');
+});
