@@ -98,8 +98,8 @@ class TempStore {
 // Durable (fsync'ed) event batches of range(0) events through the whole engine: shard
 // routing, idempotency lookup, rules, ledger hashing, one atomic RocksDB write per
 // shard batch. Items = events acknowledged.
-void BM_EngineDurableBatch(benchmark::State& state) {
-  TempStore store(/*sync=*/true);
+void run_durable_batches(benchmark::State& state, bool channels) {
+  TempStore store(/*sync=*/true, channels);
   const size_t batch_size = static_cast<size_t>(state.range(0));
   uint64_t serial = 0;
   for (auto _ : state) {
@@ -111,23 +111,12 @@ void BM_EngineDurableBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(serial));
 }
+void BM_EngineDurableBatch(benchmark::State& state) { run_durable_batches(state, false); }
 BENCHMARK(BM_EngineDurableBatch)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime();
 
 // The same with three channels: every event also writes its availability changes to the
 // transactional outbox (in the same atomic write). Items = events acknowledged.
-void BM_EngineDurableBatchOutbox(benchmark::State& state) {
-  TempStore store(/*sync=*/true, /*channels=*/true);
-  const size_t batch_size = static_cast<size_t>(state.range(0));
-  uint64_t serial = 0;
-  for (auto _ : state) {
-    std::vector<Event> batch;
-    batch.reserve(batch_size);
-    for (size_t i = 0; i < batch_size; ++i) batch.push_back(make_event(serial++));
-    const auto results = apply_events_blocking(store.engine(), std::move(batch));
-    benchmark::DoNotOptimize(results);
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(serial));
-}
+void BM_EngineDurableBatchOutbox(benchmark::State& state) { run_durable_batches(state, true); }
 BENCHMARK(BM_EngineDurableBatchOutbox)->Arg(64)->Arg(1024)->UseRealTime();
 
 // Many independent single-event clients at once (as HTTP requests arrive): group

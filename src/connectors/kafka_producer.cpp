@@ -1,6 +1,5 @@
 #include <boost/json.hpp>
 
-#include <charconv>
 #include <cstdio>
 
 #include "connectors/kafka.hpp"
@@ -15,30 +14,6 @@ constexpr size_t kRowsPerRead = 1'000;
 constexpr int kFlushTimeoutMs = 30'000;
 constexpr auto kIdleWait = std::chrono::milliseconds{100};
 constexpr auto kRetryWait = std::chrono::milliseconds{500};
-
-std::string encode_cursors(const std::vector<uint64_t>& cursors) {
-  std::string out;
-  for (const uint64_t cursor : cursors) {
-    if (!out.empty()) out.push_back(',');
-    out += std::to_string(cursor);
-  }
-  return out;
-}
-
-std::optional<std::vector<uint64_t>> decode_cursors(std::string_view text, size_t shards) {
-  std::vector<uint64_t> cursors;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    const std::string_view one = text.substr(0, comma);
-    uint64_t value = 0;
-    const auto [end, error] = std::from_chars(one.data(), one.data() + one.size(), value);
-    if (error != std::errc{} || end != one.data() + one.size()) return std::nullopt;
-    cursors.push_back(value);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-  }
-  if (cursors.size() != shards) return std::nullopt;
-  return cursors;
-}
 
 // Counts the delivery reports of one batch.
 struct BatchReports {
@@ -154,7 +129,7 @@ struct KafkaProducer::Impl {
           break;
         }
         next[shard] = rows.back().sequence;
-        if (Status status = store.put_aux_unsynced(kCursorKey, encode_cursors(next));
+        if (Status status = store.put_aux_unsynced(kCursorKey, encode_outbox_cursors(next));
             !status.is_ok()) {
           note_error("saving the cursor: " + status.message());
         }
@@ -174,11 +149,12 @@ KafkaProducer::~KafkaProducer() { stop(); }
 
 Status KafkaProducer::start() {
   const auto saved = impl_->store.get_aux(kCursorKey);
-  const auto decoded = saved ? decode_cursors(*saved, impl_->engine.shard_count()) : std::nullopt;
+  const auto decoded =
+      saved ? decode_outbox_cursors(*saved, impl_->engine.shard_count()) : std::nullopt;
   // First start (or a changed shard count): from the current head.
   impl_->cursors = decoded ? *decoded : impl_->engine.outbox_heads();
   if (!decoded) {
-    if (Status status = impl_->store.put_aux(kCursorKey, encode_cursors(impl_->cursors));
+    if (Status status = impl_->store.put_aux(kCursorKey, encode_outbox_cursors(impl_->cursors));
         !status.is_ok()) {
       return status;
     }

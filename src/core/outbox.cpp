@@ -1,5 +1,6 @@
 #include "core/outbox.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 #include "base/bytes.hpp"
@@ -30,6 +31,30 @@ std::string outbox_event_id(const OutboxRow& row) {
                                    row.kind == OutboxKind::availability_changed ? "av" : "st",
                                    row.shard, static_cast<unsigned long long>(row.sequence));
   return std::string(buffer, static_cast<size_t>(length));
+}
+
+std::string encode_outbox_cursors(const std::vector<uint64_t>& cursors) {
+  std::string out;
+  for (const uint64_t cursor : cursors) {
+    if (!out.empty()) out.push_back(',');
+    out += std::to_string(cursor);
+  }
+  return out;
+}
+
+std::optional<std::vector<uint64_t>> decode_outbox_cursors(std::string_view text, size_t shards) {
+  std::vector<uint64_t> cursors;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view one = text.substr(0, comma);
+    uint64_t value = 0;
+    const auto [end, error] = std::from_chars(one.data(), one.data() + one.size(), value);
+    if (error != std::errc{} || end != one.data() + one.size()) return std::nullopt;
+    cursors.push_back(value);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  if (cursors.size() != shards) return std::nullopt;
+  return cursors;
 }
 
 std::string encode_outbox_row(const OutboxRow& row) {

@@ -47,6 +47,11 @@ struct OutboxRow {
 // A stable, unique event id: receivers de-duplicate on it.
 std::string outbox_event_id(const OutboxRow& row);
 
+// A consumer's cursor per shard, as stored ("12,0,7"); decoding refuses anything but
+// exactly `shards` unsigned numbers.
+std::string encode_outbox_cursors(const std::vector<uint64_t>& cursors);
+std::optional<std::vector<uint64_t>> decode_outbox_cursors(std::string_view text, size_t shards);
+
 std::string encode_outbox_row(const OutboxRow& row);
 std::optional<OutboxRow> decode_outbox_row(std::string_view bytes);
 

@@ -24,30 +24,6 @@ constexpr size_t kReadRowsMax = 1'000;
 constexpr auto kIdleWait = std::chrono::milliseconds{100};
 constexpr auto kCleanEvery = std::chrono::seconds{5};
 
-std::string encode_cursors(const std::vector<uint64_t>& cursors) {
-  std::string out;
-  for (const uint64_t cursor : cursors) {
-    if (!out.empty()) out.push_back(',');
-    out += std::to_string(cursor);
-  }
-  return out;
-}
-
-std::optional<std::vector<uint64_t>> decode_cursors(std::string_view text, size_t shards) {
-  std::vector<uint64_t> cursors;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    const std::string_view one = text.substr(0, comma);
-    uint64_t value = 0;
-    const auto [end, error] = std::from_chars(one.data(), one.data() + one.size(), value);
-    if (error != std::errc{} || end != one.data() + one.size()) return std::nullopt;
-    cursors.push_back(value);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-  }
-  if (cursors.size() != shards) return std::nullopt;
-  return cursors;
-}
-
 std::string encode_dead_letter(const DeadLetter& letter) {
   return boost::json::serialize(boost::json::object{{"event_id", letter.event_id},
                                                     {"type", letter.type},
@@ -415,8 +391,8 @@ class WebhookService::Worker {
       cursors = queue_.durable_cursors();
       if (cursors == saved_cursors_) return;
     }
-    const Status status =
-        service_.store_.put_aux_unsynced(std::string(kCursorPrefix) + id_, encode_cursors(cursors));
+    const Status status = service_.store_.put_aux_unsynced(std::string(kCursorPrefix) + id_,
+                                                           encode_outbox_cursors(cursors));
     if (!status.is_ok()) return;
     std::lock_guard lock(mutex_);
     saved_cursors_ = cursors;
@@ -477,7 +453,8 @@ Status WebhookService::start() {
     for (WebhookSubscription& subscription : stored) {
       std::vector<uint64_t> cursors;
       const auto saved = store_.get_aux(std::string(kCursorPrefix) + subscription.id);
-      const auto decoded = saved ? decode_cursors(*saved, engine_.shard_count()) : std::nullopt;
+      const auto decoded =
+          saved ? decode_outbox_cursors(*saved, engine_.shard_count()) : std::nullopt;
       if (decoded) {
         cursors = *decoded;
       } else {
@@ -515,7 +492,7 @@ WebhookError WebhookService::create(WebhookSubscription& draft, std::string* err
   if (draft.secrets.empty()) draft.secrets.push_back({new_webhook_secret(), Timestamp{}});
   std::vector<uint64_t> cursors = engine_.outbox_heads();
   if (Status status =
-          store_.put_aux(std::string(kCursorPrefix) + draft.id, encode_cursors(cursors));
+          store_.put_aux(std::string(kCursorPrefix) + draft.id, encode_outbox_cursors(cursors));
       !status.is_ok()) {
     *error_detail = status.message();
     return WebhookError::invalid_url;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/ledger.hpp"
+#include "core/outbox.hpp"
 #include "core/test_support.hpp"
 
 namespace stockd {
@@ -121,6 +122,21 @@ TEST(PayloadHash, DiffersWhenAnyFieldDiffers) {
   other.reference = "x";
   EXPECT_NE(event_payload_hash(e), event_payload_hash(other));
   EXPECT_EQ(event_payload_hash(e), event_payload_hash(Event(e)));
+}
+
+}  // namespace
+}  // namespace stockd
+
+namespace stockd {
+namespace {
+
+TEST(OutboxCursors, RoundTripAndRefuseAnythingElse) {
+  EXPECT_EQ(encode_outbox_cursors({12, 0, 7}), "12,0,7");
+  EXPECT_EQ(decode_outbox_cursors("12,0,7", 3), (std::vector<uint64_t>{12, 0, 7}));
+  EXPECT_FALSE(decode_outbox_cursors("12,0,7", 2));  // the shard count changed
+  EXPECT_FALSE(decode_outbox_cursors("12,x,7", 3));
+  EXPECT_FALSE(decode_outbox_cursors("12,,7", 3));
+  EXPECT_FALSE(decode_outbox_cursors("-1", 1));
 }
 
 }  // namespace
