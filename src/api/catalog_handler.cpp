@@ -21,7 +21,10 @@ json::object to_json(const Location& location) {
                       {"priority", location.priority},
                       {"ship_cost_cents", location.ship_cost_cents},
                       {"protected_min", location.protected_min},
-                      {"count_sla_hours", location.count_sla_hours}};
+                      {"count_sla_hours", location.count_sla_hours},
+                      {"ship_radius_km", location.ship_radius_km},
+                      {"handling_days", location.handling_days},
+                      {"accepts_damaged", location.accepts_damaged}};
 }
 
 json::object to_json(const Source& source) {
@@ -76,13 +79,17 @@ json::object to_json(const Bundle& bundle) {
 bool read(ObjectReader& reader, Location& out) {
   std::string type = "warehouse";
   if (!reader.only({"id", "type", "name", "lat", "lon", "priority", "ship_cost_cents",
-                    "protected_min", "count_sla_hours"}) ||
+                    "protected_min", "count_sla_hours", "ship_radius_km", "handling_days",
+                    "accepts_damaged"}) ||
       !reader.text("type", type) || !reader.text("name", out.name) ||
       !reader.number("lat", out.lat) || !reader.number("lon", out.lon) ||
       !reader.integer("priority", out.priority, -1'000'000, 1'000'000) ||
       !reader.integer("ship_cost_cents", out.ship_cost_cents, 0, 1'000'000'000) ||
       !reader.integer("protected_min", out.protected_min, 0, 1'000'000'000) ||
-      !reader.integer("count_sla_hours", out.count_sla_hours, 0, 24 * 366)) {
+      !reader.integer("count_sla_hours", out.count_sla_hours, 0, 24 * 366) ||
+      !reader.integer("ship_radius_km", out.ship_radius_km, 0, 40'000) ||
+      !reader.integer("handling_days", out.handling_days, 0, 365) ||
+      !reader.boolean("accepts_damaged", out.accepts_damaged)) {
     return false;
   }
   const auto parsed = location_type_from_name(type);

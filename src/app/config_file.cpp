@@ -105,14 +105,18 @@ bool read_location(const toml::table& table, const std::string& where, Location&
   TableReader reader(table, where, error);
   std::string type = "warehouse";
   if (!reader.only({"id", "type", "name", "lat", "lon", "priority", "ship_cost_cents",
-                    "protected_min", "count_sla_hours"}) ||
+                    "protected_min", "count_sla_hours", "ship_radius_km", "handling_days",
+                    "accepts_damaged"}) ||
       !reader.text("id", out.id, true) || !reader.text("type", type) ||
       !reader.text("name", out.name) || !reader.number("lat", out.lat) ||
       !reader.number("lon", out.lon) ||
       !reader.integer("priority", out.priority, -1'000'000, 1'000'000) ||
       !reader.integer("ship_cost_cents", out.ship_cost_cents, 0, 1'000'000'000) ||
       !reader.integer("protected_min", out.protected_min, 0, 1'000'000'000) ||
-      !reader.integer("count_sla_hours", out.count_sla_hours, 0, 24 * 366)) {
+      !reader.integer("count_sla_hours", out.count_sla_hours, 0, 24 * 366) ||
+      !reader.integer("ship_radius_km", out.ship_radius_km, 0, 40'000) ||
+      !reader.integer("handling_days", out.handling_days, 0, 365) ||
+      !reader.boolean("accepts_damaged", out.accepts_damaged)) {
     return false;
   }
   const auto parsed = location_type_from_name(type);

@@ -126,6 +126,12 @@ ConfigCheck Catalog::check(const Location& location) const {
   }
   if (location.ship_cost_cents < 0) return {ConfigError::negative_value, "ship_cost"};
   if (location.protected_min < 0) return {ConfigError::negative_value, "protected_min"};
+  if (location.ship_radius_km < 0) return {ConfigError::negative_value, "ship_radius_km"};
+  if (location.ship_radius_km > 40'000) {
+    return {ConfigError::value_out_of_range, "ship_radius_km"};
+  }
+  if (location.handling_days < 0) return {ConfigError::negative_value, "handling_days"};
+  if (location.handling_days > 365) return {ConfigError::value_out_of_range, "handling_days"};
   if (location.protected_min > limits::quantity_max) {
     return {ConfigError::value_out_of_range, "protected_min"};
   }

@@ -26,6 +26,12 @@ struct Location {
   int64_t ship_cost_cents = 0;
   int64_t protected_min = 0;    // units kept back from ship-from-store
   int64_t count_sla_hours = 0;  // 0 = no pickup SLA on counts
+  // Order routing: the node ships only to shoppers within this distance (0 = any
+  // distance; the ship-from-store radius), and needs this long before a parcel leaves.
+  int64_t ship_radius_km = 0;
+  int64_t handling_days = 1;
+  // Returns routing: the node takes damaged and to-be-inspected returns.
+  bool accepts_damaged = false;
   friend bool operator==(const Location&, const Location&) = default;
 };
 

@@ -132,6 +132,9 @@ std::string encode_location(const Location& location) {
   out.i64(location.ship_cost_cents);
   out.i64(location.protected_min);
   out.i64(location.count_sla_hours);
+  out.i64(location.ship_radius_km);
+  out.i64(location.handling_days);
+  out.u8(location.accepts_damaged ? 1 : 0);
   return out.take();
 }
 
@@ -150,6 +153,13 @@ std::optional<Location> decode_location(std::string_view bytes) {
   location.ship_cost_cents = in.i64();
   location.protected_min = in.i64();
   location.count_sla_hours = in.i64();
+  if (!in.at_end()) {  // written before order routing: the defaults
+    location.ship_radius_km = in.i64();
+    location.handling_days = in.i64();
+    const uint8_t accepts_damaged = in.u8();
+    if (accepts_damaged > 1) return std::nullopt;
+    location.accepts_damaged = accepts_damaged == 1;
+  }
   return finish(in, std::move(location));
 }
 

@@ -36,8 +36,17 @@ TEST(Encoding, TruncatedOrTrailingBytesAreRefused) {
 }
 
 TEST(Encoding, CatalogEntriesRoundTrip) {
-  Location location{"S1", LocationType::store, "Berlin", 52.5, 13.4, 2, 650, 2, 24};
+  Location location{"S1", LocationType::store, "Berlin", 52.5, 13.4, 2, 650, 2, 24, 40, 2, true};
   EXPECT_EQ(decode_location(encode_location(location)), location);
+  // Written before order routing (no radius, handling days or damaged flag): the defaults.
+  const std::string current = encode_location(location);
+  const std::optional<Location> older =
+      decode_location(std::string_view(current).substr(0, current.size() - 17));
+  ASSERT_TRUE(older.has_value());
+  EXPECT_EQ(older->ship_radius_km, 0);
+  EXPECT_EQ(older->handling_days, 1);
+  EXPECT_FALSE(older->accepts_damaged);
+  EXPECT_EQ(older->count_sla_hours, 24);
   Source source{"wms", 100};
   EXPECT_EQ(decode_source(encode_source(source)), source);
   Channel channel;
