@@ -109,6 +109,19 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
       engine->shard_for_sku(reservation.sku).load_reservation(reservation);
     });
   }
+  if (status.is_ok()) {
+    Status decoded = Status::ok();
+    status = store.for_each_aux(kAllocationKeyPrefix, [&](std::string_view key,
+                                                          std::string_view value) {
+      const std::optional<AllocationProgress> progress = decode_allocation_progress(value);
+      if (!progress) {
+        decoded = Status::error("undecodable order allocation " + std::string(key));
+        return;
+      }
+      engine->shard_for_sku(progress->sku).load_allocation(*progress);
+    });
+    if (status.is_ok()) status = decoded;
+  }
   for (size_t i = 0; status.is_ok() && i < engine->shards_.size(); ++i) {
     status = engine->shards_[i]->check_loaded_state();
   }

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -26,9 +27,11 @@
 #include "core/catalog.hpp"
 #include "core/event.hpp"
 #include "core/event_rules.hpp"
+#include "core/order.hpp"
 #include "core/position.hpp"
 #include "core/purchase_order.hpp"
 #include "core/reservation.hpp"
+#include "core/routing.hpp"
 #include "engine/bounded_queue.hpp"
 #include "engine/store.hpp"
 
@@ -142,6 +145,54 @@ struct PurchaseOrderResult {
   size_t promises_at_risk = 0;  // backorder promises this change put at risk
 };
 
+// An order to allocate and route (engine/orders.cpp). The caller fills `order` (id,
+// channel, ship_to, policy, lines, request fingerprint) and the candidate nodes: the
+// channel's pool with its sellable rule per node.
+struct OrderRequest {
+  Order order;
+  std::vector<ReserveCandidate> candidates;
+  int64_t cents_per_km = 2;  // the distance part of a shipment's cost
+};
+
+// Outcomes of order commands. Names are the wire codes.
+enum class OrderStatus : uint8_t {
+  ok = 0,
+  invalid_order = 1,           // lines, quantities or SKUs out of range
+  no_route = 2,                // no plan within the policy: nothing was held
+  reservation_not_found = 3,
+  reservation_not_active = 4,  // a line's reservation is committed, released or expired
+  reservation_mismatch = 5,    // a line's reservation is for another SKU or quantity
+  order_exists = 6,            // the same order id with another request
+  order_not_found = 7,
+  order_closed = 8,            // nothing is left open to cancel or re-route
+  not_shipped = 9,             // delivered before anything shipped
+  overloaded = 10,
+  already_delivered = 11,      // delivered before, at another time
+};
+std::string_view order_status_name(OrderStatus status);
+
+// Why each candidate node is or is not in the plan (the explanation).
+struct NodeConsidered {
+  std::string location;
+  std::string verdict;  // shipping | cheaper_plan | out_of_radius | nothing_to_ship | unknown_location
+  int64_t shipment_cost_cents = 0;
+  double distance_km = 0;
+  std::vector<int64_t> shippable;  // per demand (the SKUs in `demands`)
+};
+
+struct OrderResult {
+  OrderStatus status = OrderStatus::ok;
+  Order order;
+  std::vector<AllocationProgress> progress;  // per (sku, location) the order allocated at
+  std::vector<RouteDemand> demands;          // routed SKUs (lines not covered by reservations)
+  std::vector<NodeConsidered> considered;    // placing and re-routing: every candidate node
+  uint64_t search_steps = 0;
+  bool replayed = false;  // an earlier request with the same id and body: its order, unchanged
+  std::string detail;     // for refusals: what was missing
+  int64_t open_units() const;
+  int64_t shipped_units() const;
+};
+
 struct EngineStats {
   uint64_t events_applied = 0;
   uint64_t events_duplicate = 0;
@@ -217,6 +268,21 @@ class Engine {
                  std::function<void(GroupResult)> done);
   // A group as stored, with its members as they are now.
   void get_group(std::string id, std::function<void(GroupResult)> done);
+  // Orders (engine/orders.cpp), run by the coordinator like groups, so an order's
+  // allocations on every shard are decided on one consistent view and written in one
+  // atomic durable write, or not at all.
+  void place_order(OrderRequest request, std::function<void(OrderResult)> done);
+  // Cancels what is still open (allocated, not shipped) with `reason`: stock returns.
+  void cancel_order(std::string id, std::string reason, std::function<void(OrderResult)> done);
+  // Re-routes what is still open at `from_locations` (all open allocations if empty) to
+  // other nodes, as a manual intervention. `request` carries the candidates and rate.
+  void reroute_order(std::string id, std::vector<std::string> from_locations, std::string reason,
+                     OrderRequest request, std::function<void(OrderResult)> done);
+  void mark_delivered(std::string id, Timestamp delivered_at,
+                      std::function<void(OrderResult)> done);
+  void get_order(std::string id, std::function<void(OrderResult)> done);
+  // Every stored order (for KPIs); visit returns nothing.
+  void for_each_order(const std::function<void(const Order&, const std::vector<AllocationProgress>&)>& visit);
   // Opens or changes a purchase order (raises or lowers `incoming` at its location).
   void put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrderResult)> done);
   // A purchase order as durably stored (any shard).
@@ -279,6 +345,12 @@ class Engine {
   // The coordinator: one thread runs group operations one at a time.
   void run_coordinator();
   void with_paused_shards(const std::vector<std::string>& skus, const std::function<void()>& work);
+  OrderResult read_order(std::string_view id);
+  bool route_and_allocate(const OrderRequest& request,
+                          const std::vector<std::pair<uint32_t, int64_t>>& pieces,
+                          const std::set<std::string>& fixed_locations,
+                          const std::set<std::string>& excluded, Timestamp now,
+                          OrderResult& result);
   std::unique_ptr<BoundedQueue<std::function<void()>>> coordinator_queue_;
   std::thread coordinator_;
   uint64_t group_serial_ = 0;

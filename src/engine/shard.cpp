@@ -306,16 +306,39 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     const uint64_t version = current != nullptr ? current->version : 0;
     if (version != *event.if_version) return reject(EventError::version_mismatch, "if_version");
   }
+  const EventDecision decision = apply_fact(event, source->priority, now, result.version);
+  result.status = decision.status;
+  result.anomalies = decision.anomalies;
+  write_set_.idempotency.push_back(
+      {event.source, event.id,
+       IdempotencyEntry{payload_hash, now, decision.status, result.version, result.anomalies}});
+  pending_keys_.emplace(
+      std::move(key), PendingKey{payload_hash, decision.status, result.version, result.anomalies});
+
+  if (decision.status == EventStatus::applied) {
+    stats_.events_applied.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    stats_.events_superseded.fetch_add(1, std::memory_order_relaxed);
+  }
+  const uint32_t clamped = decision.anomalies & static_cast<uint32_t>(Anomaly::clock_drift_clamped);
+  if (clamped != 0) stats_.clock_drift_clamped.fetch_add(1, std::memory_order_relaxed);
+  stats_.anomalies.fetch_add(count_bits(decision.anomalies & ~clamped), std::memory_order_relaxed);
+  return result;
+}
+
+// Decides and applies a checked fact, appends its ledger record and marks what changed.
+EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Timestamp now,
+                                uint64_t& version_after) {
   PositionSlot& here = slot(event.sku, event.location);
   PositionSlot* there =
       event.type == EventType::transfer_out ? &slot(event.sku, event.to_location) : nullptr;
-  const EventDecision decision = decide_event(event, source->priority, here.position,
+  const EventDecision decision = decide_event(event, source_priority, here.position,
                                               there != nullptr ? there->position : kEmptyPosition,
                                               now, engine_.options_.rules);
   const uint64_t here_version_before = here.position.version;
   const int64_t here_rate_before = here.position.sales_rate_milli_per_day;
   const Timestamp here_rate_at_before = here.position.sales_rate_at;
-  apply_event(event, source->priority, decision, here.position,
+  apply_event(event, source_priority, decision, here.position,
               there != nullptr ? &there->position : nullptr);
 
   LedgerRecord record;
@@ -347,25 +370,66 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
   if (event.type == EventType::receipt && !event.reference.empty()) {
     receive_against_purchase_order(event, now);
   }
-
-  result.status = decision.status;
-  result.version = here.position.version;
-  result.anomalies = decision.anomalies;
-  write_set_.idempotency.push_back(
-      {event.source, event.id,
-       IdempotencyEntry{payload_hash, now, decision.status, result.version, result.anomalies}});
-  pending_keys_.emplace(
-      std::move(key), PendingKey{payload_hash, decision.status, result.version, result.anomalies});
-
-  if (decision.status == EventStatus::applied) {
-    stats_.events_applied.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    stats_.events_superseded.fetch_add(1, std::memory_order_relaxed);
+  if ((event.type == EventType::shipment || event.type == EventType::cancellation) &&
+      !event.reference.empty() && decision.status == EventStatus::applied) {
+    note_order_progress(event);
   }
-  const uint32_t clamped = decision.anomalies & static_cast<uint32_t>(Anomaly::clock_drift_clamped);
-  if (clamped != 0) stats_.clock_drift_clamped.fetch_add(1, std::memory_order_relaxed);
-  stats_.anomalies.fetch_add(count_bits(decision.anomalies & ~clamped), std::memory_order_relaxed);
-  return result;
+  version_after = here.position.version;
+  return decision;
+}
+
+void Shard::note_order_progress(const Event& event) {
+  const auto found = allocations_.find(allocation_key(event.reference, event.sku, event.location));
+  if (found == allocations_.end()) return;  // not one of stockd's orders, or already closed
+  AllocationProgress& progress = found->second;
+  const int64_t units = std::min(event.quantity, progress.open());
+  (event.type == EventType::shipment ? progress.shipped : progress.cancelled) += units;
+  write_set_.aux.emplace_back(found->first, encode_allocation_progress(progress));
+  if (progress.open() == 0) allocations_.erase(found);
+}
+
+void Shard::load_allocation(const AllocationProgress& progress) {
+  if (progress.open() > 0) {
+    allocations_.emplace(allocation_key(progress.order_id, progress.sku, progress.location),
+                         progress);
+  }
+}
+
+const AllocationProgress& Shard::add_allocation(const std::string& order_id,
+                                                const std::string& sku,
+                                                const std::string& location, int64_t quantity) {
+  STOCKD_ASSERT(quantity > 0);
+  std::string key = allocation_key(order_id, sku, location);
+  // A re-route may allocate again where the order was before: the record accumulates.
+  std::optional<AllocationProgress> stored;
+  if (allocations_.find(key) == allocations_.end()) {
+    if (auto bytes = engine_.store_.get_aux(key)) stored = decode_allocation_progress(*bytes);
+  }
+  auto [it, inserted] = allocations_.try_emplace(
+      key, stored ? *stored : AllocationProgress{order_id, sku, location, 0, 0, 0});
+  it->second.quantity += quantity;
+  write_set_.aux.emplace_back(std::move(key), encode_allocation_progress(it->second));
+  return it->second;
+}
+
+void Shard::cancel_allocation(const AllocationProgress& progress, int64_t quantity,
+                              const std::string& reason, Timestamp now) {
+  STOCKD_ASSERT(quantity > 0 && quantity <= progress.open());
+  Event event;
+  event.id = "order-cancel:" + progress.order_id + ":" + std::to_string(head_.sequence + 1);
+  event.source = std::string(kInternalSource);
+  event.type = EventType::cancellation;
+  event.sku = progress.sku;
+  event.location = progress.location;
+  event.quantity = quantity;
+  event.occurred_at = now;
+  event.reason = reason;
+  event.reference = progress.order_id;
+  uint64_t version = 0;
+  // stockd's own fact outranks every source: no count can have included it already.
+  const EventDecision decision =
+      apply_fact(event, std::numeric_limits<int64_t>::max(), now, version);
+  STOCKD_ASSERT(decision.status == EventStatus::applied);
 }
 
 std::string Shard::new_reservation_id(std::string_view sku) {

@@ -96,6 +96,7 @@ class Shard {
   void load_position(std::string_view sku, std::string_view location, const Position& position);
   void load_reservation(const Reservation& reservation);
   void load_purchase_order(const PurchaseOrder& po);
+  void load_allocation(const AllocationProgress& progress);
   void load_published(std::string_view sku, std::string_view channel,
                       const PublishedAvailability& published);
   void set_outbox_head(uint64_t sequence) { outbox_sequence_ = sequence; }
@@ -147,6 +148,21 @@ class Shard {
   void process(GetReservationCommand& command, Timestamp now, const Catalog& catalog);
   void process(GetStockCommand& command, Timestamp now, const Catalog& catalog);
   void process(PutPurchaseOrderCommand& command, Timestamp now, const Catalog& catalog);
+  // Decides and applies a checked fact: ledger record, dirty positions, order progress.
+  EventDecision apply_fact(const Event& event, int64_t source_priority, Timestamp now,
+                           uint64_t& version_after);
+  // A shipment or cancellation naming one of stockd's orders closes its allocation.
+  void note_order_progress(const Event& event);
+  // Orders (the coordinator, while this shard is paused): allocation progress records.
+  const AllocationProgress& add_allocation(const std::string& order_id, const std::string& sku,
+                                           const std::string& location, int64_t quantity);
+  // Cancels `quantity` open units of an allocation as a cancellation fact of stockd's.
+  void cancel_allocation(const AllocationProgress& progress, int64_t quantity,
+                         const std::string& reason, Timestamp now);
+  const AllocationProgress* find_allocation(const std::string& key) const {
+    const auto found = allocations_.find(key);
+    return found == allocations_.end() ? nullptr : &found->second;
+  }
   void reserve_backorder(ReserveCommandItem& command, ReserveResult& result, Timestamp now);
   void receive_against_purchase_order(const Event& event, Timestamp now);
   void write_purchase_order(const PurchaseOrder& po);
@@ -194,6 +210,8 @@ class Shard {
   std::unordered_map<std::string, std::vector<std::string>> po_ids_by_sku_;
   // Committed backorder promises (active ones are in active_), by reservation id.
   std::unordered_map<std::string, Reservation> committed_promises_;
+  // Open order allocations (quantity not yet shipped or cancelled), by allocation_key.
+  std::unordered_map<std::string, AllocationProgress> allocations_;
   ChainHead head_;
   uint64_t outbox_sequence_ = 0;
   // What the outbox last announced, per SKU and channel.
