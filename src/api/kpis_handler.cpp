@@ -47,7 +47,20 @@ std::optional<Kpis> compute(ApiContext& api, Timestamp from, Timestamp to, std::
     *error = corrupt ? "an unreadable ledger record (run stockd audit verify)" : status.message();
     return std::nullopt;
   }
+  api.engine.for_each_order(
+      [&](const Order& order, const std::vector<AllocationProgress>& progress) {
+        int64_t open = 0, shipped = 0;
+        for (const AllocationProgress& each : progress) {
+          open += each.open();
+          shipped += each.shipped;
+        }
+        calculator.add_order(order, open, shipped);
+      });
   return calculator.result();
+}
+
+json::value optional_share(const std::optional<double>& share) {
+  return share ? json::value(*share) : json::value(nullptr);
 }
 
 json::object kpis_json(const Kpis& kpis) {
@@ -67,27 +80,37 @@ json::object kpis_json(const Kpis& kpis) {
   for (const auto& [aging, variance] : kpis.variance_by_aging) {
     variance_by_aging[aging] = variance_json(variance);
   }
-  return json::object{{"from", format_rfc3339(kpis.from)},
-                      {"to", format_rfc3339(kpis.to)},
-                      {"event_lag", lag_json(kpis.lag)},
-                      {"event_lag_by_source", std::move(lag_by_source)},
-                      {"event_lag_by_location", std::move(lag_by_location)},
-                      {"sales_units", kpis.sales},
-                      {"cancellations_by_reason", std::move(cancellations)},
-                      {"cancellation_rate", kpis.cancellation_rate},
-                      {"availability_cancellation_rate", kpis.availability_cancellation_rate},
-                      {"reconciliation_variance", variance_json(kpis.variance)},
-                      {"reconciliation_variance_by_location", std::move(variance_by_location)},
-                      {"reconciliation_variance_by_aging", std::move(variance_by_aging)},
-                      {"reservations", json::object{{"created", kpis.reservations_created},
-                                                    {"committed", kpis.reservations_committed},
-                                                    {"released", kpis.reservations_released},
-                                                    {"expired", kpis.reservations_expired}}},
-                      {"promises_at_risk", kpis.promises_at_risk},
-                      // Measured from orders and deliveries, which the orders issue brings.
-                      {"allocation_accuracy", nullptr},
-                      {"promise_accuracy", nullptr},
-                      {"pickup_promise_accuracy", nullptr}};
+  return json::object{
+      {"from", format_rfc3339(kpis.from)},
+      {"to", format_rfc3339(kpis.to)},
+      {"event_lag", lag_json(kpis.lag)},
+      {"event_lag_by_source", std::move(lag_by_source)},
+      {"event_lag_by_location", std::move(lag_by_location)},
+      {"sales_units", kpis.sales},
+      {"cancellations_by_reason", std::move(cancellations)},
+      {"cancellation_rate", kpis.cancellation_rate},
+      {"availability_cancellation_rate", kpis.availability_cancellation_rate},
+      {"reconciliation_variance", variance_json(kpis.variance)},
+      {"reconciliation_variance_by_location", std::move(variance_by_location)},
+      {"reconciliation_variance_by_aging", std::move(variance_by_aging)},
+      {"reservations", json::object{{"created", kpis.reservations_created},
+                                    {"committed", kpis.reservations_committed},
+                                    {"released", kpis.reservations_released},
+                                    {"expired", kpis.reservations_expired}}},
+      {"promises_at_risk", kpis.promises_at_risk},
+      {"orders",
+       json::object{{"placed", kpis.orders.placed},
+                    {"cancelled", kpis.orders.cancelled},
+                    {"shipped", kpis.orders.shipped},
+                    {"shipped_without_intervention", kpis.orders.shipped_without_intervention},
+                    {"allocation_accuracy", optional_share(kpis.orders.allocation_accuracy)},
+                    {"delivered", kpis.orders.delivered},
+                    {"delivered_on_time", kpis.orders.delivered_on_time},
+                    {"promise_accuracy", optional_share(kpis.orders.promise_accuracy)}}},
+      {"allocation_accuracy", optional_share(kpis.orders.allocation_accuracy)},
+      {"promise_accuracy", optional_share(kpis.orders.promise_accuracy)},
+      // Pickup orders are not modelled yet (orders ship): no measurement.
+      {"pickup_promise_accuracy", nullptr}};
 }
 
 }  // namespace

@@ -86,7 +86,9 @@ void KpiCalculator::add(const LedgerRecord& record) {
     last_count_[position_key] = record.effective_occurred_at;
   }
   if (!in_window) return;
-  if (record.status == EventStatus::applied || record.status == EventStatus::superseded) {
+  // stockd's own facts (order cancellations) have no lag to measure.
+  if ((record.status == EventStatus::applied || record.status == EventStatus::superseded) &&
+      event.source != kInternalSource) {
     const double lag = std::max<double>(
         0, std::chrono::duration<double>(record.received_at - event.occurred_at).count());
     lag_.observe(lag);
@@ -97,6 +99,31 @@ void KpiCalculator::add(const LedgerRecord& record) {
   if (event.type == EventType::sale) kpis_.sales += static_cast<uint64_t>(event.quantity);
   if (event.type == EventType::cancellation) {
     kpis_.cancellations_by_reason[event.reason] += static_cast<uint64_t>(event.quantity);
+  }
+}
+
+void KpiCalculator::add_order(const Order& order, int64_t open_units, int64_t shipped_units) {
+  OrderKpis& orders = kpis_.orders;
+  const auto within = [&](Timestamp at) { return at >= kpis_.from && at < kpis_.to; };
+  if (within(order.created_at)) {
+    ++orders.placed;
+    if (open_units == 0 && shipped_units == 0) ++orders.cancelled;
+    if (open_units == 0 && shipped_units > 0) {
+      ++orders.shipped;
+      if (order.interventions == 0) ++orders.shipped_without_intervention;
+    }
+  }
+  if (micros_of(order.delivered_at) > 0 && within(order.delivered_at)) {
+    ++orders.delivered;
+    if (order.delivered_at <= order.promise_to) ++orders.delivered_on_time;
+  }
+  if (orders.shipped > 0) {
+    orders.allocation_accuracy = static_cast<double>(orders.shipped_without_intervention) /
+                                 static_cast<double>(orders.shipped);
+  }
+  if (orders.delivered > 0) {
+    orders.promise_accuracy =
+        static_cast<double>(orders.delivered_on_time) / static_cast<double>(orders.delivered);
   }
 }
 

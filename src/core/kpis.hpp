@@ -12,6 +12,7 @@
 #include "base/histogram.hpp"
 #include "base/time.hpp"
 #include "core/ledger.hpp"
+#include "core/order.hpp"
 
 namespace stockd {
 
@@ -29,6 +30,18 @@ struct VarianceSummary {
   int64_t system_units = 0;    // on-hand before the counts
   int64_t variance_units = 0;  // Σ |counted − system|
   double variance_share = 0;   // variance_units / system_units (0 when no system units)
+};
+
+// Orders placed in the window (allocation accuracy) and delivered in it (promise accuracy).
+struct OrderKpis {
+  uint64_t placed = 0;
+  uint64_t cancelled = 0;  // nothing shipped, nothing open
+  uint64_t shipped = 0;    // fully shipped or delivered: nothing open, something shipped
+  uint64_t shipped_without_intervention = 0;  // of those, never re-routed
+  std::optional<double> allocation_accuracy;  // shipped_without_intervention / shipped
+  uint64_t delivered = 0;
+  uint64_t delivered_on_time = 0;          // at or before the promised window's end
+  std::optional<double> promise_accuracy;  // delivered_on_time / delivered
 };
 
 struct Kpis {
@@ -53,6 +66,7 @@ struct Kpis {
   uint64_t reservations_expired = 0;
   uint64_t reservations_released = 0;
   uint64_t promises_at_risk = 0;
+  OrderKpis orders;
 };
 
 class KpiCalculator {
@@ -60,6 +74,8 @@ class KpiCalculator {
   KpiCalculator(Timestamp from, Timestamp to);
   // Every record (the ones before `from` too: they tell when positions were counted).
   void add(const LedgerRecord& record);
+  // Every stored order, with its units still open and shipped.
+  void add_order(const Order& order, int64_t open_units, int64_t shipped_units);
   Kpis result() const;
 
  private:

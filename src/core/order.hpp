@@ -58,8 +58,8 @@ struct Order {
   int64_t cost_cents = 0;
   Timestamp promise_from{};  // the whole order: the latest shipment's window
   Timestamp promise_to{};
-  bool optimal = true;       // false when routing ran out of search budget
-  std::string explanation;   // why this plan, in one sentence
+  bool optimal = true;      // false when routing ran out of search budget
+  std::string explanation;  // why this plan, in one sentence
   // Manual interventions: re-routes. An order shipped with none counts toward
   // allocation accuracy.
   uint32_t interventions = 0;

@@ -214,8 +214,8 @@ std::vector<ReturnChoice> rank_return_nodes(const std::vector<ReturnCandidate>& 
       const double rate = std::max(0.0, candidate.sales_per_day);
       const int64_t available = std::max<int64_t>(0, candidate.available);
       // With no sales there is no finite estimate; such nodes rank after every selling one.
-      choice.days_to_sell =
-          rate > 0 ? static_cast<double>(available + 1) / rate : std::numeric_limits<double>::infinity();
+      choice.days_to_sell = rate > 0 ? static_cast<double>(available + 1) / rate
+                                     : std::numeric_limits<double>::infinity();
       const auto target = static_cast<int64_t>(std::ceil(rate * kReturnCoverDays));
       choice.shortfall = std::max<int64_t>(0, target - available);
     } else if (!candidate.accepts_damaged) {

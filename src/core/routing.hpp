@@ -53,11 +53,11 @@ struct RouteAllocation {
 
 struct RoutePlan {
   bool found = false;
-  bool optimal = true;               // false when the search budget ran out
-  std::vector<size_t> nodes;         // the shipping nodes, by index, in node order
+  bool optimal = true;                       // false when the search budget ran out
+  std::vector<size_t> nodes;                 // the shipping nodes, by index, in node order
   std::vector<RouteAllocation> allocations;  // by demand, then the cheapest node first
   int64_t cost_cents = 0;
-  int64_t distance_m = 0;            // summed over the shipping nodes
+  int64_t distance_m = 0;  // summed over the shipping nodes
   uint64_t search_steps = 0;
   // Without a plan: how many units of each demand the best single node and all eligible
   // nodes together could ship (for the explanation).

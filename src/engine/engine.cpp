@@ -111,15 +111,15 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
   }
   if (status.is_ok()) {
     Status decoded = Status::ok();
-    status = store.for_each_aux(kAllocationKeyPrefix, [&](std::string_view key,
-                                                          std::string_view value) {
-      const std::optional<AllocationProgress> progress = decode_allocation_progress(value);
-      if (!progress) {
-        decoded = Status::error("undecodable order allocation " + std::string(key));
-        return;
-      }
-      engine->shard_for_sku(progress->sku).load_allocation(*progress);
-    });
+    status =
+        store.for_each_aux(kAllocationKeyPrefix, [&](std::string_view key, std::string_view value) {
+          const std::optional<AllocationProgress> progress = decode_allocation_progress(value);
+          if (!progress) {
+            decoded = Status::error("undecodable order allocation " + std::string(key));
+            return;
+          }
+          engine->shard_for_sku(progress->sku).load_allocation(*progress);
+        });
     if (status.is_ok()) status = decoded;
   }
   for (size_t i = 0; status.is_ok() && i < engine->shards_.size(); ++i) {

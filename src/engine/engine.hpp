@@ -157,24 +157,25 @@ struct OrderRequest {
 // Outcomes of order commands. Names are the wire codes.
 enum class OrderStatus : uint8_t {
   ok = 0,
-  invalid_order = 1,           // lines, quantities or SKUs out of range
-  no_route = 2,                // no plan within the policy: nothing was held
+  invalid_order = 1,  // lines, quantities or SKUs out of range
+  no_route = 2,       // no plan within the policy: nothing was held
   reservation_not_found = 3,
   reservation_not_active = 4,  // a line's reservation is committed, released or expired
   reservation_mismatch = 5,    // a line's reservation is for another SKU or quantity
   order_exists = 6,            // the same order id with another request
   order_not_found = 7,
-  order_closed = 8,            // nothing is left open to cancel or re-route
-  not_shipped = 9,             // delivered before anything shipped
+  order_closed = 8,  // nothing is left open to cancel or re-route
+  not_shipped = 9,   // delivered before anything shipped
   overloaded = 10,
-  already_delivered = 11,      // delivered before, at another time
+  already_delivered = 11,  // delivered before, at another time
 };
 std::string_view order_status_name(OrderStatus status);
 
 // Why each candidate node is or is not in the plan (the explanation).
 struct NodeConsidered {
   std::string location;
-  std::string verdict;  // shipping | cheaper_plan | out_of_radius | nothing_to_ship | unknown_location
+  std::string
+      verdict;  // shipping | cheaper_plan | out_of_radius | nothing_to_ship | unknown_location
   int64_t shipment_cost_cents = 0;
   double distance_km = 0;
   std::vector<int64_t> shippable;  // per demand (the SKUs in `demands`)
@@ -282,7 +283,8 @@ class Engine {
                       std::function<void(OrderResult)> done);
   void get_order(std::string id, std::function<void(OrderResult)> done);
   // Every stored order (for KPIs); visit returns nothing.
-  void for_each_order(const std::function<void(const Order&, const std::vector<AllocationProgress>&)>& visit);
+  void for_each_order(
+      const std::function<void(const Order&, const std::vector<AllocationProgress>&)>& visit);
   // Opens or changes a purchase order (raises or lowers `incoming` at its location).
   void put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrderResult)> done);
   // A purchase order as durably stored (any shard).

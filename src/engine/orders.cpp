@@ -65,18 +65,30 @@ std::string format_cents(int64_t cents) {
 
 std::string_view order_status_name(OrderStatus status) {
   switch (status) {
-    case OrderStatus::ok: return "ok";
-    case OrderStatus::invalid_order: return "invalid_order";
-    case OrderStatus::no_route: return "no_route";
-    case OrderStatus::reservation_not_found: return "reservation_not_found";
-    case OrderStatus::reservation_not_active: return "reservation_not_active";
-    case OrderStatus::reservation_mismatch: return "reservation_mismatch";
-    case OrderStatus::order_exists: return "order_exists";
-    case OrderStatus::order_not_found: return "order_not_found";
-    case OrderStatus::order_closed: return "order_closed";
-    case OrderStatus::not_shipped: return "not_shipped";
-    case OrderStatus::overloaded: return "overloaded";
-    case OrderStatus::already_delivered: return "already_delivered";
+    case OrderStatus::ok:
+      return "ok";
+    case OrderStatus::invalid_order:
+      return "invalid_order";
+    case OrderStatus::no_route:
+      return "no_route";
+    case OrderStatus::reservation_not_found:
+      return "reservation_not_found";
+    case OrderStatus::reservation_not_active:
+      return "reservation_not_active";
+    case OrderStatus::reservation_mismatch:
+      return "reservation_mismatch";
+    case OrderStatus::order_exists:
+      return "order_exists";
+    case OrderStatus::order_not_found:
+      return "order_not_found";
+    case OrderStatus::order_closed:
+      return "order_closed";
+    case OrderStatus::not_shipped:
+      return "not_shipped";
+    case OrderStatus::overloaded:
+      return "overloaded";
+    case OrderStatus::already_delivered:
+      return "already_delivered";
   }
   return "unknown";
 }
@@ -243,9 +255,8 @@ bool Engine::route_and_allocate(const OrderRequest& request,
     STOCKD_ASSERT(location != nullptr);
     const double km = static_cast<double>(nodes[n].distance_m) / 1000;
     const DeliveryWindow window = delivery_window(now, location->handling_days, km);
-    order.shipments.push_back(
-        {nodes[n].location, nodes[n].shipment_cost_cents, nodes[n].distance_m, window.from,
-         window.to});
+    order.shipments.push_back({nodes[n].location, nodes[n].shipment_cost_cents, nodes[n].distance_m,
+                               window.from, window.to});
     order.cost_cents += nodes[n].shipment_cost_cents;
     order.promise_from = std::max(order.promise_from, window.from);
     order.promise_to = std::max(order.promise_to, window.to);
@@ -343,16 +354,16 @@ void Engine::place_order(OrderRequest request, std::function<void(OrderResult)> 
         }
         if (hold.sku != line.sku || hold.quantity != line.quantity || hold.backorder) {
           result.status = OrderStatus::reservation_mismatch;
-          result.detail = line.reservation_id + " holds " + std::to_string(hold.quantity) +
-                          " of " + hold.sku + (hold.backorder ? " (a backorder promise)" : "");
+          result.detail = line.reservation_id + " holds " + std::to_string(hold.quantity) + " of " +
+                          hold.sku + (hold.backorder ? " (a backorder promise)" : "");
           return;
         }
         holds.emplace_back(shard, &hold);
         fixed.insert(hold.location);
       }
-      if (fixed.size() > (order.allow_partial ? (order.max_shipments == 0 ? fixed.size()
-                                                                          : order.max_shipments)
-                                              : 1)) {
+      if (fixed.size() > (order.allow_partial
+                              ? (order.max_shipments == 0 ? fixed.size() : order.max_shipments)
+                              : 1)) {
         result.status = OrderStatus::no_route;
         result.detail = "the reserved lines are held at " + std::to_string(fixed.size()) +
                         " nodes, more shipments than the order allows";
@@ -438,7 +449,8 @@ void Engine::cancel_order(std::string id, std::string reason,
       std::set<Shard*> touched;
       for (const auto& [sku, location] : allocation_sites(order)) {
         Shard& shard = shard_for_sku(sku);
-        const AllocationProgress* open = shard.find_allocation(allocation_key(order.id, sku, location));
+        const AllocationProgress* open =
+            shard.find_allocation(allocation_key(order.id, sku, location));
         if (open == nullptr) continue;  // shipped or cancelled meanwhile
         shard.cancel_allocation(*open, open->open(), reason, now);
         touched.insert(&shard);

@@ -395,8 +395,7 @@ void Shard::load_allocation(const AllocationProgress& progress) {
   }
 }
 
-const AllocationProgress& Shard::add_allocation(const std::string& order_id,
-                                                const std::string& sku,
+const AllocationProgress& Shard::add_allocation(const std::string& order_id, const std::string& sku,
                                                 const std::string& location, int64_t quantity) {
   STOCKD_ASSERT(quantity > 0);
   std::string key = allocation_key(order_id, sku, location);

@@ -90,5 +90,37 @@ TEST(Kpis, AnEmptyWindowHasNoRates) {
   EXPECT_EQ(result.variance.variance_share, 0);
 }
 
+TEST(Kpis, AllocationAndPromiseAccuracyFromOrders) {
+  const auto hour = std::chrono::hours{1};
+  KpiCalculator calculator(kT0, kT0 + 24 * hour);
+  Order order;
+  order.created_at = kT0 + hour;
+  order.promise_to = kT0 + 20 * hour;
+  calculator.add_order(order, 0, 3);  // shipped, untouched
+  Order rerouted = order;
+  rerouted.interventions = 1;
+  rerouted.delivered_at = kT0 + 21 * hour;  // late
+  calculator.add_order(rerouted, 0, 2);
+  Order on_time = order;
+  on_time.delivered_at = kT0 + 19 * hour;
+  calculator.add_order(on_time, 0, 1);
+  calculator.add_order(order, 2, 0);  // still open: not yet counted as shipped
+  calculator.add_order(order, 0, 0);  // cancelled before shipping
+  Order earlier = order;
+  earlier.created_at = kT0 - hour;  // placed before the window, delivered in it
+  earlier.delivered_at = kT0 + 2 * hour;
+  calculator.add_order(earlier, 0, 1);
+  const OrderKpis orders = calculator.result().orders;
+  EXPECT_EQ(orders.placed, 5u);
+  EXPECT_EQ(orders.cancelled, 1u);
+  EXPECT_EQ(orders.shipped, 3u);
+  EXPECT_EQ(orders.shipped_without_intervention, 2u);
+  EXPECT_DOUBLE_EQ(*orders.allocation_accuracy, 2.0 / 3.0);
+  EXPECT_EQ(orders.delivered, 3u);
+  EXPECT_EQ(orders.delivered_on_time, 2u);
+  EXPECT_DOUBLE_EQ(*orders.promise_accuracy, 2.0 / 3.0);
+  EXPECT_FALSE(KpiCalculator(kT0, kT0 + hour).result().orders.promise_accuracy.has_value());
+}
+
 }  // namespace
 }  // namespace stockd

@@ -9,7 +9,8 @@
 namespace stockd {
 namespace {
 
-RouteNode node(std::string id, int64_t cost, std::vector<int64_t> shippable, int64_t distance_m = 0) {
+RouteNode node(std::string id, int64_t cost, std::vector<int64_t> shippable,
+               int64_t distance_m = 0) {
   RouteNode out;
   out.location = std::move(id);
   out.shipment_cost_cents = cost;
@@ -35,8 +36,10 @@ BruteBest brute_force(const std::vector<RouteDemand>& demands, const std::vector
     std::vector<size_t> set;
     bool has_fixed = true;
     for (size_t n = 0; n < nodes.size(); ++n) {
-      if (mask & (1U << n)) set.push_back(n);
-      else if (nodes[n].fixed) has_fixed = false;
+      if (mask & (1U << n))
+        set.push_back(n);
+      else if (nodes[n].fixed)
+        has_fixed = false;
     }
     if (!has_fixed || set.size() > limit) continue;
     bool covers = true;
@@ -175,8 +178,8 @@ TEST(Routing, MatchesBruteForceOnRandomSmallCases) {
 TEST(Routing, SameInputSamePlan) {
   std::vector<RouteNode> nodes;
   for (int n = 0; n < 50; ++n) {
-    nodes.push_back(node("N" + std::to_string(n), 400 + (n * 37) % 300, {n % 3, n % 4, n % 5},
-                         n * 1000));
+    nodes.push_back(
+        node("N" + std::to_string(n), 400 + (n * 37) % 300, {n % 3, n % 4, n % 5}, n * 1000));
   }
   RoutePolicy policy;
   policy.allow_partial = true;

@@ -20,9 +20,9 @@ class OrdersTest : public testing::EngineFixture {
     EngineFixture::SetUp();
     // Three nodes around Berlin: a cheap far DC, a pricier near DC, a store with a
     // protected minimum and a 50 km ship-from-store radius.
-    put_node("W1", LocationType::warehouse, 51.34, 12.37, 300, 0, 0);   // Leipzig, ~150 km
-    put_node("W2", LocationType::warehouse, 52.40, 13.06, 700, 0, 0);   // Potsdam, ~27 km
-    put_node("S1", LocationType::store, 52.52, 13.40, 200, 2, 50);      // Berlin Mitte
+    put_node("W1", LocationType::warehouse, 51.34, 12.37, 300, 0, 0);  // Leipzig, ~150 km
+    put_node("W2", LocationType::warehouse, 52.40, 13.06, 700, 0, 0);  // Potsdam, ~27 km
+    put_node("S1", LocationType::store, 52.52, 13.40, 200, 2, 50);     // Berlin Mitte
     Channel web;
     web.id = "web";
     web.locations = {{"W1", 1}, {"W2", 2}, {"S1", 3}};
@@ -210,8 +210,9 @@ TEST_F(OrdersTest, ShipmentsCloseAllocationsAndCancelReturnsTheRest) {
   const OrderResult done = wait([&](auto d) { engine_->mark_delivered("o-1", delivered, d); });
   ASSERT_EQ(done.status, OrderStatus::ok);
   EXPECT_EQ(get("o-1").order.delivered_at, delivered);
-  EXPECT_EQ(wait([&](auto d) { engine_->mark_delivered("o-1", delivered + std::chrono::hours{1}, d); })
-                .status,
+  EXPECT_EQ(wait([&](auto d) {
+              engine_->mark_delivered("o-1", delivered + std::chrono::hours{1}, d);
+            }).status,
             OrderStatus::already_delivered);
 }
 
@@ -225,9 +226,8 @@ TEST_F(OrdersTest, OpenAllocationsSurviveARestartAndStillCloseOnShipment) {
   // A shipment naming no order of ours changes positions but no order.
   apply(ship("elsewhere", "A", "W1", 1));
   EXPECT_EQ(get("o-1").open_units(), 3);
-  const OrderResult undelivered = wait([&](auto d) {
-    engine_->mark_delivered("o-1", clock_.now() - std::chrono::hours{1}, d);
-  });
+  const OrderResult undelivered = wait(
+      [&](auto d) { engine_->mark_delivered("o-1", clock_.now() - std::chrono::hours{1}, d); });
   EXPECT_EQ(undelivered.status, OrderStatus::invalid_order);  // before it was placed
 }
 
