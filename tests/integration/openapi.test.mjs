@@ -164,6 +164,19 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('GET', '/v1/kpis', {}, 200);
     await through('GET', '/v1/scorecard?month=2026-11', {}, 200);
     await through('GET', '/v1/scorecard?month=2026-11&format=csv', {}, 200);
+    const order = await through('POST', '/v1/orders', { body: { id: 'spec-o1', channel: 'web', lines: [{ sku: 'SPEC-1', quantity: 1 }], ship_to: { lat: 52.5, lon: 13.4 }, allow_partial: true, max_shipments: 2 } }, 201);
+    assert.ok(order.body.plan.considered.length >= 1);
+    await through('POST', '/v1/orders', { body: { id: 'spec-o1', channel: 'web', lines: [{ sku: 'SPEC-1', quantity: 1 }], ship_to: { lat: 52.5, lon: 13.4 }, allow_partial: true, max_shipments: 2 } }, 200);
+    await through('POST', '/v1/orders', { body: { id: 'spec-o2', channel: 'web', lines: [{ sku: 'SPEC-1', quantity: 100000 }], ship_to: { lat: 52.5, lon: 13.4 } } }, 409);
+    await through('POST', '/v1/orders', { body: { id: 'spec-o3', channel: 'web', lines: [], ship_to: { lat: 52.5, lon: 13.4 } } }, 422);
+    await through('GET', '/v1/orders/spec-o1', {}, 200);
+    await through('GET', '/v1/orders/spec-none', {}, 404);
+    await through('POST', '/v1/orders/spec-o1/reroute', { body: { reason: 'damaged_discovery' } }, 409);
+    await through('POST', '/v1/orders/spec-o1/delivered', { body: { delivered_at: new Date().toISOString() } }, 409);
+    await through('POST', '/v1/orders/spec-o1/cancel', { body: { reason: 'customer_request' } }, 200);
+    await through('POST', '/v1/orders/spec-o1/cancel', { body: { reason: 'customer_request' } }, 409);
+    await through('POST', '/v1/returns/route', { body: { sku: 'SPEC-1', condition: 'resellable', from: { lat: 52.5, lon: 13.4 } } }, 200);
+    await through('POST', '/v1/returns/route', { body: { sku: 'SPEC-1', condition: 'broken', from: { lat: 52.5, lon: 13.4 } } }, 422);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');
