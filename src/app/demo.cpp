@@ -46,6 +46,7 @@ FileConfig demo_catalog() {
     location.lon = w.lon;
     location.priority = 1;
     location.ship_cost_cents = 450;
+    location.accepts_damaged = true;  // returns needing inspection go to a DC
     config.locations.push_back(location);
   }
   const struct {
@@ -69,6 +70,8 @@ FileConfig demo_catalog() {
     location.ship_cost_cents = 650;
     location.protected_min = 2;
     location.count_sla_hours = 24;
+    location.ship_radius_km = 50;  // ship-from-store to the city around it only
+    location.handling_days = 0;    // same-day hand-over to the courier
     config.locations.push_back(location);
   }
   config.sources = {{"wms", 100}, {"pos", 50}, {"oms", 80}, {"amazon", 20}, {"zalando", 20}};

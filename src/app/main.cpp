@@ -326,6 +326,11 @@ int main(int argc, char** argv) {
                    "Token bucket size per token")
       ->capture_default_str();
   serve
+      ->add_option("--route-cents-per-km", serve_options.route_cents_per_km,
+                   "Order routing: shipment cost per km to the shopper, in cents")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000}))
+      ->capture_default_str();
+  serve
       ->add_option("--body-bytes-max", serve_options.body_bytes_max,
                    "Largest request body (413 above)")
       ->capture_default_str();
