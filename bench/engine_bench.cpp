@@ -362,7 +362,7 @@ void BM_EngineOrders50Nodes(benchmark::State& state) {
   }
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_EngineOrders50Nodes)->Arg(1)->Arg(16)->UseRealTime();
+BENCHMARK(BM_EngineOrders50Nodes)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 }  // namespace
 }  // namespace stockd
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -348,6 +349,16 @@ class Engine {
   void run_coordinator();
   void with_paused_shards(const std::vector<std::string>& skus, const std::function<void()>& work);
   OrderResult read_order(std::string_view id);
+  struct PendingOrder {
+    OrderRequest request;
+    std::function<void(OrderResult)> done;
+  };
+  void drain_orders();
+  void place_group(std::vector<PendingOrder>& group);
+  void place_one(OrderRequest& request, OrderResult& result, Timestamp now, WriteSet& merged);
+  std::mutex orders_mutex_;
+  std::deque<PendingOrder> orders_pending_;  // guarded by orders_mutex_
+  bool drain_queued_ = false;                // guarded by orders_mutex_
   bool route_and_allocate(const OrderRequest& request,
                           const std::vector<std::pair<uint32_t, int64_t>>& pieces,
                           const std::set<std::string>& fixed_locations,

@@ -23,6 +23,8 @@ namespace stockd {
 namespace {
 
 constexpr size_t kOrderLinesMax = 100;
+constexpr size_t kOrdersPendingMax = 4096;  // waiting for the coordinator; more is overloaded
+constexpr size_t kOrderGroupMax = 64;       // placed in one pause and one durable write
 constexpr Duration kAllocationHoldTtl = std::chrono::seconds{60};
 
 std::optional<Order> find_order(Store& store, std::string_view id) {
@@ -284,152 +286,233 @@ bool Engine::route_and_allocate(const OrderRequest& request,
   return true;
 }
 
+// Decides one order on the paused shards and, when it can be placed, applies it and
+// adds its record to `merged`. Leaves a refusal in `result` otherwise (nothing changed).
+void Engine::place_one(OrderRequest& request, OrderResult& result, Timestamp now,
+                       WriteSet& merged) {
+  Order& order = request.order;
+  order.created_at = now;
+  // Decide the reserved lines first: each must be an active hold of that SKU and quantity.
+  std::vector<std::pair<Shard*, Reservation*>> holds;
+  std::vector<std::pair<uint32_t, int64_t>> pieces;
+  std::set<std::string> fixed;
+  for (uint32_t i = 0; i < order.lines.size(); ++i) {
+    const OrderLine& line = order.lines[i];
+    if (line.reservation_id.empty()) {
+      pieces.emplace_back(i, line.quantity);
+      continue;
+    }
+    Shard* shard = shard_for_reservation(line.reservation_id);
+    Reservation* active = nullptr;
+    if (shard != nullptr) {
+      const auto found = shard->active_.find(line.reservation_id);
+      if (found != shard->active_.end()) active = &found->second;
+    }
+    if (active == nullptr) {
+      result.status = store_.find_reservation(line.reservation_id)
+                          ? OrderStatus::reservation_not_active
+                          : OrderStatus::reservation_not_found;
+      result.detail = line.reservation_id;
+      return;
+    }
+    Reservation& hold = *active;
+    if (decide_end(hold, now) != ReserveStatus::ok) {
+      result.status = OrderStatus::reservation_not_active;
+      result.detail = line.reservation_id;
+      return;
+    }
+    if (hold.sku != line.sku || hold.quantity != line.quantity || hold.backorder) {
+      result.status = OrderStatus::reservation_mismatch;
+      result.detail = line.reservation_id + " holds " + std::to_string(hold.quantity) + " of " +
+                      hold.sku + (hold.backorder ? " (a backorder promise)" : "");
+      return;
+    }
+    holds.emplace_back(shard, &hold);
+    fixed.insert(hold.location);
+  }
+  if (fixed.size() >
+      (order.allow_partial ? (order.max_shipments == 0 ? fixed.size() : order.max_shipments) : 1)) {
+    result.status = OrderStatus::no_route;
+    result.detail = "the reserved lines are held at " + std::to_string(fixed.size()) +
+                    " nodes, more shipments than the order allows";
+    return;
+  }
+  result.order = order;
+  if (!pieces.empty() && !route_and_allocate(request, pieces, fixed, {}, now, result)) {
+    result.status = OrderStatus::no_route;
+    return;
+  }
+  Order& placed = result.order;
+  // Reserved lines: commit each hold to the order where it is.
+  std::map<std::string, std::map<std::string, int64_t>> added;
+  for (auto& [shard, hold] : holds) {
+    const uint32_t line = static_cast<uint32_t>(
+        std::find_if(placed.lines.begin(), placed.lines.end(),
+                     [&](const OrderLine& l) { return l.reservation_id == hold->id; }) -
+        placed.lines.begin());
+    placed.allocations.push_back({line, hold->sku, hold->location, hold->quantity, hold->id});
+    added[hold->sku][hold->location] += hold->quantity;
+    shard->end(*hold, ReservationState::committed, placed.id, now);
+  }
+  for (const auto& [sku, at] : added) {
+    for (const auto& [location, units] : at) {
+      shard_for_sku(sku).add_allocation(placed.id, sku, location, units);
+    }
+  }
+  if (pieces.empty()) {
+    // Only reserved lines: their nodes ship, no routing was needed.
+    const std::shared_ptr<const Catalog> catalog = this->catalog();
+    for (const std::string& at : fixed) {
+      const Location* location = catalog->find_location(at);
+      const double km = location == nullptr
+                            ? 0
+                            : distance_km(GeoPoint{placed.ship_to_lat, placed.ship_to_lon},
+                                          GeoPoint{location->lat, location->lon});
+      const int64_t cost = location == nullptr ? 0
+                                               : shipment_cost_cents(location->ship_cost_cents, km,
+                                                                     request.cents_per_km);
+      const DeliveryWindow window =
+          delivery_window(now, location == nullptr ? 1 : location->handling_days, km);
+      placed.shipments.push_back({at, cost, std::llround(km * 1000), window.from, window.to});
+      placed.cost_cents += cost;
+      placed.promise_from = std::max(placed.promise_from, window.from);
+      placed.promise_to = std::max(placed.promise_to, window.to);
+    }
+    placed.explanation = "every line was reserved: it ships from where it is held";
+  }
+  merged.aux.emplace_back(order_key(placed.id), encode_order(placed));
+}
+
 void Engine::place_order(OrderRequest request, std::function<void(OrderResult)> done) {
-  std::function<void()> task = [this, request = std::move(request), done]() mutable {
-    OrderResult result;
-    Order& order = request.order;
+  std::unique_lock lock(orders_mutex_);
+  if (!stopped_.load() && orders_pending_.size() < kOrdersPendingMax) {
+    orders_pending_.push_back({std::move(request), std::move(done)});
+    if (drain_queued_) return;  // the queued drain will take it
+    std::function<void()> drain = [this] { drain_orders(); };
+    if (coordinator_queue_->try_push(drain)) {
+      drain_queued_ = true;
+      return;
+    }
+    done = std::move(orders_pending_.back().done);
+    orders_pending_.pop_back();
+  }
+  lock.unlock();
+  OrderResult result;
+  result.status = OrderStatus::overloaded;
+  done(std::move(result));
+}
+
+// Places every order waiting (up to kOrderGroupMax) as one group: checked one by one,
+// decided and applied in arrival order on the paused shards (each sees the ones before
+// it), then written in one atomic durable write, then answered. Group commit: one pause
+// and one fsync for many orders.
+void Engine::drain_orders() {
+  while (true) {
+    std::vector<PendingOrder> group;
+    {
+      std::lock_guard lock(orders_mutex_);
+      while (!orders_pending_.empty() && group.size() < kOrderGroupMax) {
+        group.push_back(std::move(orders_pending_.front()));
+        orders_pending_.pop_front();
+      }
+    }
+    place_group(group);
+    std::lock_guard lock(orders_mutex_);
+    if (orders_pending_.empty()) {
+      drain_queued_ = false;
+      return;
+    }
+    // More arrived: let other coordinator work go first when the queue has room.
+    std::function<void()> drain = [this] { drain_orders(); };
+    if (coordinator_queue_->try_push(drain)) return;
+  }
+}
+
+void Engine::place_group(std::vector<PendingOrder>& group) {
+  if (group.empty()) return;
+  std::vector<OrderResult> results(group.size());
+  std::vector<bool> placing(group.size(), false);
+  std::set<std::string> ids;
+  std::vector<PendingOrder> later;  // the same id twice in one group: the second waits
+  std::vector<std::string> skus;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Order& order = group[i].request.order;
+    OrderResult& result = results[i];
     const auto refuse = [&](OrderStatus status, std::string detail) {
       result.status = status;
       result.detail = std::move(detail);
-      done(std::move(result));
     };
-    if (!is_valid_id(order.id)) return refuse(OrderStatus::invalid_order, "id");
+    if (!is_valid_id(order.id)) {
+      refuse(OrderStatus::invalid_order, "id");
+      continue;
+    }
     if (order.lines.empty() || order.lines.size() > kOrderLinesMax) {
-      return refuse(OrderStatus::invalid_order, "lines: 1 to 100");
+      refuse(OrderStatus::invalid_order, "lines: 1 to 100");
+      continue;
     }
     std::set<std::string> reservation_ids;
     for (const OrderLine& line : order.lines) {
-      if (!is_valid_sku(line.sku)) return refuse(OrderStatus::invalid_order, "sku");
-      if (line.quantity < 1 || line.quantity > limits::quantity_max) {
-        return refuse(OrderStatus::invalid_order, "quantity");
+      if (!is_valid_sku(line.sku)) {
+        refuse(OrderStatus::invalid_order, "sku");
+      } else if (line.quantity < 1 || line.quantity > limits::quantity_max) {
+        refuse(OrderStatus::invalid_order, "quantity");
+      } else if (!line.reservation_id.empty() &&
+                 !reservation_ids.insert(line.reservation_id).second) {
+        refuse(OrderStatus::invalid_order, "reservation_id: named twice");
       }
-      if (!line.reservation_id.empty() && !reservation_ids.insert(line.reservation_id).second) {
-        return refuse(OrderStatus::invalid_order, "reservation_id: named twice");
-      }
+      if (result.status != OrderStatus::ok) break;
+    }
+    if (result.status != OrderStatus::ok) continue;
+    if (!ids.insert(order.id).second) {
+      later.push_back(std::move(group[i]));
+      group[i].done = nullptr;
+      continue;
     }
     // The same id again: the same request replays the order as it is now.
     if (const std::optional<Order> stored = find_order(store_, order.id)) {
       if (stored->fingerprint != order.fingerprint) {
-        return refuse(OrderStatus::order_exists, "this order id was placed with another body");
+        refuse(OrderStatus::order_exists, "this order id was placed with another body");
+      } else {
+        result = read_order(order.id);
+        result.replayed = true;
       }
-      OrderResult replay = read_order(order.id);
-      replay.replayed = true;
-      return done(std::move(replay));
+      continue;
     }
     order.allocations.clear();
     order.shipments.clear();
     order.cost_cents = 0;
-    std::vector<std::string> skus = order_skus(order);
+    placing[i] = true;
+    for (std::string& sku : order_skus(order)) skus.push_back(std::move(sku));
+  }
+  if (!skus.empty()) {
     with_paused_shards(skus, [&] {
       const Timestamp now = clock_.now();
-      order.created_at = now;
-      // Decide the reserved lines first: each must be an active hold of that SKU and quantity.
-      std::vector<std::pair<Shard*, Reservation*>> holds;
-      std::vector<std::pair<uint32_t, int64_t>> pieces;
-      std::set<std::string> fixed;
-      for (uint32_t i = 0; i < order.lines.size(); ++i) {
-        const OrderLine& line = order.lines[i];
-        if (line.reservation_id.empty()) {
-          pieces.emplace_back(i, line.quantity);
-          continue;
-        }
-        Shard* shard = shard_for_reservation(line.reservation_id);
-        Reservation* active = nullptr;
-        if (shard != nullptr) {
-          const auto found = shard->active_.find(line.reservation_id);
-          if (found != shard->active_.end()) active = &found->second;
-        }
-        if (active == nullptr) {
-          result.status = store_.find_reservation(line.reservation_id)
-                              ? OrderStatus::reservation_not_active
-                              : OrderStatus::reservation_not_found;
-          result.detail = line.reservation_id;
-          return;
-        }
-        Reservation& hold = *active;
-        if (decide_end(hold, now) != ReserveStatus::ok) {
-          result.status = OrderStatus::reservation_not_active;
-          result.detail = line.reservation_id;
-          return;
-        }
-        if (hold.sku != line.sku || hold.quantity != line.quantity || hold.backorder) {
-          result.status = OrderStatus::reservation_mismatch;
-          result.detail = line.reservation_id + " holds " + std::to_string(hold.quantity) + " of " +
-                          hold.sku + (hold.backorder ? " (a backorder promise)" : "");
-          return;
-        }
-        holds.emplace_back(shard, &hold);
-        fixed.insert(hold.location);
-      }
-      if (fixed.size() > (order.allow_partial
-                              ? (order.max_shipments == 0 ? fixed.size() : order.max_shipments)
-                              : 1)) {
-        result.status = OrderStatus::no_route;
-        result.detail = "the reserved lines are held at " + std::to_string(fixed.size()) +
-                        " nodes, more shipments than the order allows";
-        return;
-      }
-      result.order = order;
-      if (!pieces.empty() && !route_and_allocate(request, pieces, fixed, {}, now, result)) {
-        result.status = OrderStatus::no_route;
-        return;
-      }
-      Order& placed = result.order;
-      // Reserved lines: commit each hold to the order where it is.
-      std::map<std::string, std::map<std::string, int64_t>> added;
-      for (auto& [shard, hold] : holds) {
-        const uint32_t line = static_cast<uint32_t>(
-            std::find_if(placed.lines.begin(), placed.lines.end(),
-                         [&](const OrderLine& l) { return l.reservation_id == hold->id; }) -
-            placed.lines.begin());
-        placed.allocations.push_back({line, hold->sku, hold->location, hold->quantity, hold->id});
-        added[hold->sku][hold->location] += hold->quantity;
-        shard->end(*hold, ReservationState::committed, placed.id, now);
-      }
-      for (const auto& [sku, at] : added) {
-        for (const auto& [location, units] : at) {
-          shard_for_sku(sku).add_allocation(placed.id, sku, location, units);
-        }
-      }
-      if (pieces.empty()) {
-        // Only reserved lines: their nodes ship, no routing was needed.
-        const std::shared_ptr<const Catalog> catalog = this->catalog();
-        for (const std::string& at : fixed) {
-          const Location* location = catalog->find_location(at);
-          const double km = location == nullptr
-                                ? 0
-                                : distance_km(GeoPoint{placed.ship_to_lat, placed.ship_to_lon},
-                                              GeoPoint{location->lat, location->lon});
-          const int64_t cost = location == nullptr ? 0
-                                                   : shipment_cost_cents(location->ship_cost_cents,
-                                                                         km, request.cents_per_km);
-          const DeliveryWindow window =
-              delivery_window(now, location == nullptr ? 1 : location->handling_days, km);
-          placed.shipments.push_back({at, cost, std::llround(km * 1000), window.from, window.to});
-          placed.cost_cents += cost;
-          placed.promise_from = std::max(placed.promise_from, window.from);
-          placed.promise_to = std::max(placed.promise_to, window.to);
-        }
-        placed.explanation = "every line was reserved: it ships from where it is held";
-      }
-      // One atomic write: every shard's holds, commits, progress, and the order.
       WriteSet merged;
+      for (size_t i = 0; i < group.size(); ++i) {
+        if (placing[i]) place_one(group[i].request, results[i], now, merged);
+      }
+      // One atomic write: every shard's holds, commits, progress, and the orders.
       std::set<Shard*> touched;
       for (const std::string& sku : skus) touched.insert(&shard_for_sku(sku));
       for (Shard* shard : touched) shard->export_batch(merged);
-      merged.aux.emplace_back(order_key(placed.id), encode_order(placed));
-      write_or_abort(store_, merged);
-      if (!merged.outbox.empty()) notify_outbox();
+      if (!merged.empty()) {
+        write_or_abort(store_, merged);
+        if (!merged.outbox.empty()) notify_outbox();
+      }
     });
-    if (result.status != OrderStatus::ok) return done(std::move(result));
-    OrderResult stored = read_order(order.id);
-    result.progress = std::move(stored.progress);
-    done(std::move(result));
-  };
-  if (stopped_.load() || !coordinator_queue_->try_push(task)) {
-    OrderResult result;
-    result.status = OrderStatus::overloaded;
-    done(std::move(result));
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (group[i].done == nullptr) continue;
+    if (placing[i] && results[i].status == OrderStatus::ok) {
+      results[i].progress = read_order(results[i].order.id).progress;
+    }
+    group[i].done(std::move(results[i]));
+  }
+  if (!later.empty()) {
+    std::lock_guard lock(orders_mutex_);
+    for (auto it = later.rbegin(); it != later.rend(); ++it) {
+      orders_pending_.push_front(std::move(*it));
+    }
   }
 }
 

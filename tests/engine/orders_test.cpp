@@ -258,6 +258,25 @@ TEST_F(OrdersTest, RerouteMovesOpenUnitsAwayFromANodeAndCountsAnIntervention) {
   EXPECT_EQ(get("o-1").order.interventions, 1u);
 }
 
+TEST_F(OrdersTest, TheSameIdPlacedAtOnceAllocatesOnceAndReplaysTheRest) {
+  apply({receipt("a1", "A", 100, "W1")});
+  std::vector<std::promise<OrderResult>> answers(12);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    // Queued together, so they land in one coordinator group.
+    engine_->place_order(request("dup", {{"A", 2, ""}}, false),
+                         [&answers, i](OrderResult r) { answers[i].set_value(std::move(r)); });
+  }
+  int placed = 0, replayed = 0;
+  for (auto& answer : answers) {
+    const OrderResult r = answer.get_future().get();
+    ASSERT_EQ(r.status, OrderStatus::ok);
+    (r.replayed ? replayed : placed)++;
+  }
+  EXPECT_EQ(placed, 1);
+  EXPECT_EQ(replayed, 11);
+  EXPECT_EQ(position("A", "W1").allocated, 2);
+}
+
 TEST_F(OrdersTest, AllOrNothingAcrossShardsUnderConcurrency) {
   const std::string b = other_shard_sku();
   // 30 of A and 20 of B: orders need one of each, so exactly 20 can be placed.
