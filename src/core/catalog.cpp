@@ -76,6 +76,15 @@ const Location* Catalog::find_location(std::string_view id) const {
 }
 const Source* Catalog::find_source(std::string_view id) const { return find_in(sources_, id); }
 const Channel* Catalog::find_channel(std::string_view id) const { return find_in(channels_, id); }
+bool Catalog::feeds_a_channel(std::string_view location) const {
+  for (const auto& [id, channel] : channels_) {
+    for (const ChannelLocation& member : channel.locations) {
+      if (member.id == location) return true;
+    }
+  }
+  return false;
+}
+
 const Bundle* Catalog::find_bundle(std::string_view sku) const { return find_in(bundles_, sku); }
 
 ConfigCheck Catalog::check(const Bundle& bundle) const {

@@ -131,6 +131,8 @@ class Catalog {
   const Source* find_source(std::string_view id) const;
   const Channel* find_channel(std::string_view id) const;
   const Bundle* find_bundle(std::string_view sku) const;
+  // Whether some channel's pool includes the location (its stock is sold somewhere).
+  bool feeds_a_channel(std::string_view location) const;
   const std::map<std::string, Bundle, std::less<>>& bundles() const { return bundles_; }
 
   const std::map<std::string, Location, std::less<>>& locations() const { return locations_; }

@@ -181,6 +181,8 @@ std::string_view anomaly_name(Anomaly anomaly) {
       return "exceeds_expected";
     case Anomaly::clock_drift_clamped:
       return "clock_drift_clamped";
+    case Anomaly::return_quarantined:
+      return "return_quarantined";
   }
   STOCKD_UNREACHABLE();
 }

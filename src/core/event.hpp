@@ -115,12 +115,16 @@ enum class Anomaly : uint32_t {
   exceeds_allocated = 1u << 5,    // a cancellation/shipment larger than what was allocated
   exceeds_expected = 1u << 6,     // a receipt/transfer_in larger than incoming/in_transit
   clock_drift_clamped = 1u << 7,  // occurred_at was too far in the future
+  // A resellable return at a node that feeds a channel but never carried the SKU went to
+  // quarantine: on_hand there would be availability nobody can sell (returns normalization).
+  return_quarantined = 1u << 8,
 };
 inline constexpr Anomaly kAllAnomalies[] = {
     Anomaly::negative_on_hand,      Anomaly::oversold,
     Anomaly::negative_damaged,      Anomaly::negative_quarantine,
     Anomaly::negative_non_sellable, Anomaly::exceeds_allocated,
-    Anomaly::exceeds_expected,      Anomaly::clock_drift_clamped};
+    Anomaly::exceeds_expected,      Anomaly::clock_drift_clamped,
+    Anomaly::return_quarantined};
 std::string_view anomaly_name(Anomaly anomaly);
 
 }  // namespace stockd

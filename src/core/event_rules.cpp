@@ -105,7 +105,7 @@ EventCheck validate_event(const Event& event, const Catalog& catalog) {
 
 EventDecision decide_event(const Event& event, int64_t source_priority, const Position& at_location,
                            const Position& at_to_location, Timestamp received_at,
-                           const RuleOptions& options) {
+                           const RuleOptions& options, bool carried_here) {
   EventDecision decision;
   decision.occurred_at = event.occurred_at;
   if (event.occurred_at > received_at + options.clock_drift_tolerance) {
@@ -137,7 +137,10 @@ EventDecision decide_event(const Event& event, int64_t source_priority, const Po
       break;
     }
     case EventType::return_:
-      if (event.condition == "resellable") {
+      if (event.condition == "resellable" && !carried_here) {
+        here(Bucket::quarantine, q);
+        decision.anomalies |= bit(Anomaly::return_quarantined);
+      } else if (event.condition == "resellable") {
         here(Bucket::on_hand, q);
       } else if (event.condition == "damaged") {
         here(Bucket::damaged, q);

@@ -60,9 +60,11 @@ struct EventDecision {
 // Decides what a valid event does. `at_location` and `at_to_location` are the current
 // positions (default-constructed when the engine has none yet); `at_to_location` is
 // only read for transfer_out. `received_at` is the server's "now".
+// `carried_here` is false when the location feeds a channel but has never held the SKU:
+// a resellable return there goes to quarantine (Anomaly::return_quarantined).
 EventDecision decide_event(const Event& event, int64_t source_priority, const Position& at_location,
                            const Position& at_to_location, Timestamp received_at,
-                           const RuleOptions& options);
+                           const RuleOptions& options, bool carried_here = true);
 
 // Applies a decision. `at_to_location` may be null unless the decision touches it.
 // Bumps the version of every position the event changed (a count that finds no

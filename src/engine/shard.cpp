@@ -306,7 +306,16 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     const uint64_t version = current != nullptr ? current->version : 0;
     if (version != *event.if_version) return reject(EventError::version_mismatch, "if_version");
   }
-  const EventDecision decision = apply_fact(event, source->priority, now, result.version);
+  // Returns normalization: a resellable return where a channel would sell it, at a node
+  // that never held the SKU, is quarantined rather than shown as availability.
+  bool carried_here = true;
+  if (event.type == EventType::return_ && event.condition == "resellable") {
+    const Position* existing = find(event.sku, event.location);
+    carried_here =
+        (existing != nullptr && existing->version > 0) || !catalog.feeds_a_channel(event.location);
+  }
+  const EventDecision decision =
+      apply_fact(event, source->priority, now, result.version, carried_here);
   result.status = decision.status;
   result.anomalies = decision.anomalies;
   write_set_.idempotency.push_back(
@@ -328,13 +337,13 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
 
 // Decides and applies a checked fact, appends its ledger record and marks what changed.
 EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Timestamp now,
-                                uint64_t& version_after) {
+                                uint64_t& version_after, bool carried_here) {
   PositionSlot& here = slot(event.sku, event.location);
   PositionSlot* there =
       event.type == EventType::transfer_out ? &slot(event.sku, event.to_location) : nullptr;
   const EventDecision decision = decide_event(event, source_priority, here.position,
                                               there != nullptr ? there->position : kEmptyPosition,
-                                              now, engine_.options_.rules);
+                                              now, engine_.options_.rules, carried_here);
   const uint64_t here_version_before = here.position.version;
   const int64_t here_rate_before = here.position.sales_rate_milli_per_day;
   const Timestamp here_rate_at_before = here.position.sales_rate_at;

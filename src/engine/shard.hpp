@@ -150,7 +150,7 @@ class Shard {
   void process(PutPurchaseOrderCommand& command, Timestamp now, const Catalog& catalog);
   // Decides and applies a checked fact: ledger record, dirty positions, order progress.
   EventDecision apply_fact(const Event& event, int64_t source_priority, Timestamp now,
-                           uint64_t& version_after);
+                           uint64_t& version_after, bool carried_here = true);
   // A shipment or cancellation naming one of stockd's orders closes its allocation.
   void note_order_progress(const Event& event);
   // Orders (the coordinator, while this shard is paused): allocation progress records.

@@ -89,6 +89,17 @@ TEST(EventEffects, ReturnGoesToTheBucketOfItsCondition) {
   EXPECT_EQ(run(inspect, stocked(1)).here.quarantine, 2);
 }
 
+TEST(EventEffects, AResellableReturnWhereTheSkuIsNotCarriedGoesToQuarantine) {
+  const Event resellable = event(EventType::return_, 2);
+  const EventDecision decision = decide_event(resellable, 100, Position{}, Position{},
+                                              resellable.occurred_at, RuleOptions{}, false);
+  Position p;
+  apply_event(resellable, 100, decision, p, nullptr);
+  EXPECT_EQ(p.on_hand, 0);  // no false availability
+  EXPECT_EQ(p.quarantine, 2);
+  EXPECT_TRUE(decision.anomalies & static_cast<uint32_t>(Anomaly::return_quarantined));
+}
+
 TEST(EventEffects, RestockMovesQuarantineToOnHand) {
   Position p = stocked(1);
   p.quarantine = 3;
