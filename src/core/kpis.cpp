@@ -19,18 +19,9 @@ LagSummary KpiCalculator::LagCollector::summary() const {
   return out;
 }
 
-KpiCalculator::KpiCalculator(Timestamp from, Timestamp to) {
+KpiCalculator::KpiCalculator(Timestamp from, Timestamp to) : reconciliation_(from, to) {
   kpis_.from = from;
   kpis_.to = to;
-}
-
-void KpiCalculator::add_variance(VarianceSummary& into, int64_t system, int64_t counted) {
-  into.counts += 1;
-  into.system_units += std::max<int64_t>(system, 0);
-  into.variance_units += std::llabs(counted - system);
-  into.variance_share = into.system_units > 0 ? static_cast<double>(into.variance_units) /
-                                                    static_cast<double>(into.system_units)
-                                              : 0;
 }
 
 void KpiCalculator::add(const LedgerRecord& record) {
@@ -59,32 +50,7 @@ void KpiCalculator::add(const LedgerRecord& record) {
     return;
   }
   const Event& event = record.event;
-  const std::string position_key = record.sku + '\0' + event.location;
-  if (event.type == EventType::count && record.status == EventStatus::applied) {
-    if (in_window) {
-      // The count's on_hand delta is counted − system.
-      int64_t delta = 0;
-      for (const LedgerDelta& change : record.deltas) {
-        if (change.location == event.location && change.bucket == Bucket::on_hand) {
-          delta += change.delta;
-        }
-      }
-      const int64_t counted = event.quantity;
-      const int64_t system = counted - delta;
-      std::string aging = "first";
-      if (const auto previous = last_count_.find(position_key); previous != last_count_.end()) {
-        const auto days = std::chrono::duration_cast<std::chrono::hours>(
-                              record.effective_occurred_at - previous->second)
-                              .count() /
-                          24;
-        aging = days <= 7 ? "0-7d" : days <= 30 ? "8-30d" : days <= 90 ? "31-90d" : "90d+";
-      }
-      add_variance(kpis_.variance, system, counted);
-      add_variance(kpis_.variance_by_location[event.location], system, counted);
-      add_variance(kpis_.variance_by_aging[aging], system, counted);
-    }
-    last_count_[position_key] = record.effective_occurred_at;
-  }
+  reconciliation_.add(record);
   if (!in_window) return;
   // stockd's own facts (order cancellations) have no lag to measure.
   if ((record.status == EventStatus::applied || record.status == EventStatus::superseded) &&
@@ -129,6 +95,10 @@ void KpiCalculator::add_order(const Order& order, int64_t open_units, int64_t sh
 
 Kpis KpiCalculator::result() const {
   Kpis out = kpis_;
+  const Reconciliation reconciliation = reconciliation_.result(0);
+  out.variance = reconciliation.overall;
+  out.variance_by_location = reconciliation.by_location;
+  out.variance_by_aging = reconciliation.by_aging;
   out.lag = lag_.summary();
   for (const auto& [source, collector] : lag_by_source_)
     out.lag_by_source[source] = collector.summary();

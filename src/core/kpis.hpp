@@ -13,6 +13,7 @@
 #include "base/time.hpp"
 #include "core/ledger.hpp"
 #include "core/order.hpp"
+#include "core/reconciliation.hpp"
 
 namespace stockd {
 
@@ -23,13 +24,6 @@ struct LagSummary {
   double p50_seconds = 0;
   double p95_seconds = 0;
   double synced_within_target = 0;  // share of events with lag <= 5 minutes (0..1)
-};
-
-struct VarianceSummary {
-  uint64_t counts = 0;
-  int64_t system_units = 0;    // on-hand before the counts
-  int64_t variance_units = 0;  // Σ |counted − system|
-  double variance_share = 0;   // variance_units / system_units (0 when no system units)
 };
 
 // Orders placed in the window (allocation accuracy) and delivered in it (promise accuracy).
@@ -85,13 +79,12 @@ class KpiCalculator {
     void observe(double seconds);
     LagSummary summary() const;
   };
-  static void add_variance(VarianceSummary& into, int64_t system, int64_t counted);
 
   Kpis kpis_;
   LagCollector lag_;
   std::map<std::string, LagCollector> lag_by_source_;
   std::map<std::string, LagCollector> lag_by_location_;
-  std::map<std::string, Timestamp> last_count_;  // sku \0 location -> occurred
+  ReconciliationCalculator reconciliation_;  // the variance figures
 };
 
 }  // namespace stockd

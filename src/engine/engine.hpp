@@ -55,6 +55,9 @@ struct EventResult {
   EventError error = EventError::none;
   std::string error_field;  // the offending JSON field, "" for the whole event
   uint32_t anomalies = 0;   // Anomaly bits
+  // This request's change of on_hand at the event's location (for a count: counted −
+  // system, its variance). 0 for duplicates and rejections.
+  int64_t on_hand_delta = 0;
 };
 
 struct PositionView {

@@ -317,6 +317,11 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
   const EventDecision decision =
       apply_fact(event, source->priority, now, result.version, carried_here);
   result.status = decision.status;
+  for (const BucketDelta& delta : decision.deltas) {
+    if (delta.target == Target::location && delta.bucket == Bucket::on_hand) {
+      result.on_hand_delta += delta.delta;
+    }
+  }
   result.anomalies = decision.anomalies;
   write_set_.idempotency.push_back(
       {event.source, event.id,
