@@ -2,6 +2,7 @@
 // defined in one file per resource (events, stock, reservations, catalog).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,10 +77,25 @@ void get_stream(ApiContext& api, Call call);
 void get_sku_ledger(ApiContext& api, Call call);
 void get_dashboard(ApiContext& api, Call call);
 void get_kpis(ApiContext& api, Call call);
+void post_counts(ApiContext& api, Call call);
+void get_count(ApiContext& api, Call call);
+void get_count_schedule(ApiContext& api, Call call);
+void get_reconciliation(ApiContext& api, Call call);
+void put_item(ApiContext& api, Call call);
+void get_item(ApiContext& api, Call call);
+void post_asn(ApiContext& api, Call call);
+void get_asn(ApiContext& api, Call call);
+void get_vendor_scorecard(ApiContext& api, Call call);
 void get_scorecard(ApiContext& api, Call call);
 
 class LiveFeed;
 class Store;
+struct LedgerRecord;
+// Every ledger record in (stream, sequence) order, decoded; false with `error` set when
+// the store fails or a record does not decode.
+bool for_each_decoded_ledger_record(Store& store,
+                                    const std::function<void(const LedgerRecord&)>& visit,
+                                    std::string* error);
 // Raises and clears the inventory alerts (stale locations, negative on-hand, event lag
 // over target); `event_lag_window` holds the lags observed since the last call.
 void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window);

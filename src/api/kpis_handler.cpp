@@ -32,19 +32,8 @@ json::object variance_json(const VarianceSummary& variance) {
 
 std::optional<Kpis> compute(ApiContext& api, Timestamp from, Timestamp to, std::string* error) {
   KpiCalculator calculator(from, to);
-  bool corrupt = false;
-  const Status status =
-      api.store->for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
-        const auto record = decode_ledger_record(bytes);
-        if (!record) {
-          corrupt = true;
-          return false;
-        }
-        calculator.add(*record);
-        return true;
-      });
-  if (!status.is_ok() || corrupt) {
-    *error = corrupt ? "an unreadable ledger record (run stockd audit verify)" : status.message();
+  if (!for_each_decoded_ledger_record(
+          *api.store, [&](const LedgerRecord& record) { calculator.add(record); }, error)) {
     return std::nullopt;
   }
   api.engine.for_each_order(
@@ -114,6 +103,27 @@ json::object kpis_json(const Kpis& kpis) {
 }
 
 }  // namespace
+
+bool for_each_decoded_ledger_record(Store& store,
+                                    const std::function<void(const LedgerRecord&)>& visit,
+                                    std::string* error) {
+  bool corrupt = false;
+  const Status status =
+      store.for_each_ledger_record([&](uint32_t, uint64_t, std::string_view bytes) {
+        const auto record = decode_ledger_record(bytes);
+        if (!record) {
+          corrupt = true;
+          return false;
+        }
+        visit(*record);
+        return true;
+      });
+  if (!status.is_ok() || corrupt) {
+    *error = corrupt ? "an unreadable ledger record (run stockd audit verify)" : status.message();
+    return false;
+  }
+  return true;
+}
 
 void get_kpis(ApiContext& api, Call call) {
   const Timestamp now = api.clock.now();

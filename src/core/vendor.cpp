@@ -5,9 +5,49 @@
 #include <cstdlib>
 #include <map>
 
+#include <set>
+
 #include "base/bytes.hpp"
+#include "base/limits.hpp"
+#include "core/ids.hpp"
 
 namespace stockd {
+
+std::string_view asn_error_name(AsnError error) {
+  switch (error) {
+    case AsnError::none:
+      return "none";
+    case AsnError::invalid_id:
+      return "invalid_id";
+    case AsnError::invalid_vendor:
+      return "invalid_vendor";
+    case AsnError::invalid_lines:
+      return "invalid_lines";
+    case AsnError::missing_expected_at:
+      return "missing_expected_at";
+    case AsnError::unknown_purchase_order:
+      return "unknown_purchase_order";
+    case AsnError::asn_exists:
+      return "asn_exists";
+  }
+  return "unknown";
+}
+
+AsnError check_asn(const Asn& asn) {
+  if (!is_valid_id(asn.id)) return AsnError::invalid_id;
+  if (!is_valid_id(asn.vendor)) return AsnError::invalid_vendor;
+  if (asn.lines.empty() || asn.lines.size() > 1000) return AsnError::invalid_lines;
+  std::set<std::string_view> skus;
+  for (const AsnLine& line : asn.lines) {
+    if (!is_valid_sku(line.sku) || !skus.insert(line.sku).second) return AsnError::invalid_lines;
+    if (line.quantity < 1 || line.quantity > limits::quantity_max) return AsnError::invalid_lines;
+  }
+  if (micros_of(asn.expected_at) <= 0) return AsnError::missing_expected_at;
+  if (!asn.purchase_order_id.empty() && !is_valid_id(asn.purchase_order_id)) {
+    return AsnError::unknown_purchase_order;
+  }
+  return AsnError::none;
+}
 
 std::string encode_asn(const Asn& asn) {
   ByteWriter out;

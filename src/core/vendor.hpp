@@ -43,6 +43,20 @@ struct Asn {
 };
 
 inline constexpr std::string_view kAsnKeyPrefix = "asn/";
+
+// Why an ASN is refused. Names are the wire codes.
+enum class AsnError : uint8_t {
+  none = 0,
+  invalid_id = 1,
+  invalid_vendor = 2,
+  invalid_lines = 3,  // none, more than 1,000, a bad SKU, a quantity out of range, a SKU twice
+  missing_expected_at = 4,
+  unknown_purchase_order = 5,  // names a PO that does not exist or is another vendor's
+  asn_exists = 6,              // this id was announced with other content
+};
+std::string_view asn_error_name(AsnError error);
+// The checks that need nothing but the ASN (the PO is checked by the engine).
+AsnError check_asn(const Asn& asn);
 std::string encode_asn(const Asn& asn);
 std::optional<Asn> decode_asn(std::string_view bytes);
 

@@ -122,6 +122,13 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
         });
     if (status.is_ok()) status = decoded;
   }
+  if (status.is_ok()) {
+    status = store.for_each_aux(kAsnKeyPrefix, [&](std::string_view, std::string_view value) {
+      if (std::optional<Asn> asn = decode_asn(value); asn && !asn->purchase_order_id.empty()) {
+        engine->asn_purchase_orders_[asn->id] = asn->purchase_order_id;
+      }
+    });
+  }
   for (size_t i = 0; status.is_ok() && i < engine->shards_.size(); ++i) {
     status = engine->shards_[i]->check_loaded_state();
   }

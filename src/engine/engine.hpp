@@ -33,6 +33,7 @@
 #include "core/purchase_order.hpp"
 #include "core/reservation.hpp"
 #include "core/routing.hpp"
+#include "core/vendor.hpp"
 #include "engine/bounded_queue.hpp"
 #include "engine/store.hpp"
 
@@ -291,6 +292,18 @@ class Engine {
       const std::function<void(const Order&, const std::vector<AllocationProgress>&)>& visit);
   // Opens or changes a purchase order (raises or lowers `incoming` at its location).
   void put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrderResult)> done);
+  // ASNs: announced durably; receipts naming one count against its PO (for that SKU).
+  // The same id with the same content again is accepted unchanged (created = false).
+  struct AsnResult {
+    AsnError error = AsnError::none;
+    bool created = false;
+    Asn asn;
+  };
+  AsnResult put_asn(Asn asn);
+  std::optional<Asn> find_asn(std::string_view id);
+  std::vector<Asn> asns_of_vendor(std::string_view vendor);
+  // The PO an ASN fulfils, "" when none (read by shards on receipts).
+  std::string asn_purchase_order(std::string_view asn_id) const;
   // A purchase order as durably stored (any shard).
   std::optional<PurchaseOrder> find_purchase_order(std::string_view id) {
     return store_.find_purchase_order(id);
@@ -375,6 +388,8 @@ class Engine {
   mutable std::condition_variable outbox_changed_;
   uint64_t outbox_generation_ = 0;
   std::atomic<int> stock_change_consumers_{0};
+  mutable std::mutex asn_mutex_;
+  std::map<std::string, std::string, std::less<>> asn_purchase_orders_;  // asn -> PO id
 };
 
 }  // namespace stockd

@@ -741,8 +741,14 @@ void Shard::process(GetStockCommand& command, Timestamp now, const Catalog& cata
 }
 
 void Shard::receive_against_purchase_order(const Event& event, Timestamp now) {
-  const auto found = purchase_orders_.find(event.reference);
-  if (found == purchase_orders_.end()) return;
+  auto found = purchase_orders_.find(event.reference);
+  if (found == purchase_orders_.end()) {
+    // A receipt naming an ASN counts against the ASN's PO (when it is for the PO's SKU).
+    const std::string po_id = engine_.asn_purchase_order(event.reference);
+    if (po_id.empty()) return;
+    found = purchase_orders_.find(po_id);
+    if (found == purchase_orders_.end()) return;  // the PO's SKU lives on another shard
+  }
   PurchaseOrder po = found->second;
   if (po.sku != event.sku || po.location != event.location) return;
   po.received += event.quantity;
