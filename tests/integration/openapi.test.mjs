@@ -177,6 +177,21 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('POST', '/v1/orders/spec-o1/cancel', { body: { reason: 'customer_request' } }, 409);
     await through('POST', '/v1/returns/route', { body: { sku: 'SPEC-1', condition: 'resellable', from: { lat: 52.5, lon: 13.4 } } }, 200);
     await through('POST', '/v1/returns/route', { body: { sku: 'SPEC-1', condition: 'broken', from: { lat: 52.5, lon: 13.4 } } }, 422);
+    await through('PUT', '/v1/items/SPEC-1', { body: { unit_cost_cents: 199 } }, 200);
+    await through('GET', '/v1/items/SPEC-1', {}, 200);
+    await through('GET', '/v1/items/SPEC-NONE', {}, 404);
+    const countBody = { id: 'spec-count-1', location: 'W1', source: 'wms', counter: 'spec', counted_at: new Date().toISOString(), lines: [{ sku: 'SPEC-1', quantity: 3 }] };
+    await through('POST', '/v1/counts', { body: countBody }, 201);
+    await through('POST', '/v1/counts', { body: countBody }, 200);
+    await through('POST', '/v1/counts', { body: { ...countBody, kind: 'guess' } }, 422);
+    await through('GET', '/v1/counts/spec-count-1', {}, 200);
+    await through('GET', '/v1/counts/schedule?location=W1&capacity=3', {}, 200);
+    await through('GET', '/v1/reconciliation?location=W1', {}, 200);
+    await through('POST', '/v1/asns', { body: { id: 'SPEC-ASN', vendor: 'acme', po: 'SPEC-PO', expected_at: '2026-12-24T00:00:00Z', lines: [{ sku: 'SPEC-BO', quantity: 6 }] } }, 201);
+    await through('POST', '/v1/asns', { body: { id: 'SPEC-ASN', vendor: 'acme', po: 'SPEC-PO', expected_at: '2026-12-24T00:00:00Z', lines: [{ sku: 'SPEC-BO', quantity: 6 }] } }, 200);
+    await through('GET', '/v1/asns/SPEC-ASN', {}, 200);
+    await through('GET', '/v1/vendors/acme/scorecard', {}, 200);
+    await through('GET', '/v1/vendors/nobody/scorecard', {}, 404);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');
