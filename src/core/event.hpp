@@ -59,6 +59,10 @@ struct Event {
   // Compare-and-set (HTTP If-Match): apply only if the position's version is this.
   // Not part of the payload: a retry without it is the same event.
   std::optional<uint64_t> if_version;
+  // Who sent it (the API token id; "" for stockd's own facts and the CLI). Recorded in
+  // the ledger record, not part of the payload: the same event from another token is a
+  // duplicate, not a conflict.
+  std::string principal;
   friend bool operator==(const Event&, const Event&) = default;
 };
 
@@ -100,6 +104,7 @@ enum class EventError : uint8_t {
   malformed = 25,              // not an event object (wrong JSON types, invalid JSON line)
   version_mismatch = 26,       // if_version differs from the position's version
 };
+inline constexpr uint8_t kEventErrorMax = 26;
 std::string_view event_error_name(EventError error);
 // The JSON field an error is about ("" when it is about the whole event).
 std::string_view event_error_field(EventError error);

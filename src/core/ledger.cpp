@@ -8,6 +8,7 @@ namespace stockd {
 namespace {
 
 constexpr uint8_t kLedgerFormat = 1;
+constexpr uint8_t kLedgerFormatAttributed = 2;  // + principal and rejection error
 constexpr size_t kDeltasMax = 16;
 
 bool valid_kind(uint8_t value) { return value >= 1 && value <= 7; }
@@ -43,7 +44,8 @@ std::string_view record_kind_name(RecordKind kind) {
 
 std::string canonical_bytes(const LedgerRecord& record) {
   ByteWriter out;
-  out.u8(kLedgerFormat);
+  const bool attributed = !record.principal.empty() || record.error != EventError::none;
+  out.u8(attributed ? kLedgerFormatAttributed : kLedgerFormat);
   out.u32(record.stream);
   out.u64(record.sequence);
   out.i64(micros_of(record.received_at));
@@ -67,6 +69,10 @@ std::string canonical_bytes(const LedgerRecord& record) {
     out.str(version.location);
     out.u64(version.version);
   }
+  if (attributed) {
+    out.str(record.principal);
+    out.u8(static_cast<uint8_t>(record.error));
+  }
   return out.take();
 }
 
@@ -84,7 +90,8 @@ std::string encode_ledger_record(const LedgerRecord& record) {
 std::optional<LedgerRecord> decode_ledger_record(std::string_view bytes) {
   ByteReader in(bytes);
   LedgerRecord record;
-  if (in.u8() != kLedgerFormat) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format != kLedgerFormat && format != kLedgerFormatAttributed) return std::nullopt;
   record.stream = in.u32();
   record.sequence = in.u64();
   record.received_at = timestamp_from_micros(in.i64());
@@ -140,6 +147,12 @@ std::optional<LedgerRecord> decode_ledger_record(std::string_view bytes) {
     version.location = in.str();
     version.version = in.u64();
     record.versions.push_back(std::move(version));
+  }
+  if (format == kLedgerFormatAttributed) {
+    record.principal = in.str();
+    const uint8_t error = in.u8();
+    if (error > kEventErrorMax) return std::nullopt;
+    record.error = static_cast<EventError>(error);
   }
   read_digest(in, record.prev_hash);
   read_digest(in, record.hash);

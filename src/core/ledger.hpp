@@ -62,6 +62,10 @@ struct LedgerRecord {
   std::string reservation_id;
   int64_t reservation_quantity = 0;
   std::string order_id;
+  // Who caused it (API token id) and, for a rejected fact, why. Stored from format 2 on;
+  // records without either keep format 1 (and their hashes).
+  std::string principal;
+  EventError error = EventError::none;
   // every bucket change and the versions the touched positions reached
   std::vector<LedgerDelta> deltas;
   std::vector<PositionVersion> versions;

@@ -244,7 +244,7 @@ void Engine::reserve(ReserveRequest request, std::function<void(ReserveResult)> 
 }
 
 void Engine::end_reservation(std::string id, ReservationState to, std::string order_id,
-                             std::function<void(ReserveResult)> done) {
+                             std::function<void(ReserveResult)> done, std::string principal) {
   STOCKD_ASSERT(to != ReservationState::active);
   Shard* shard = shard_for_reservation(id);
   if (shard == nullptr) {
@@ -253,7 +253,8 @@ void Engine::end_reservation(std::string id, ReservationState to, std::string or
     done(std::move(result));
     return;
   }
-  Command item = EndReservationCommand{std::move(id), to, std::move(order_id), std::move(done)};
+  Command item = EndReservationCommand{std::move(id), to, std::move(order_id), std::move(principal),
+                                       std::move(done)};
   if (stopped_.load() || !shard->try_push(item)) {
     shard->stats_.overloaded.fetch_add(1, std::memory_order_relaxed);
     answer_overloaded(std::get<EndReservationCommand>(item).done);

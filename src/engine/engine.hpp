@@ -90,6 +90,7 @@ struct ReserveRequest {
   // durable write; a repeat with the same fingerprint replays it.
   std::string request_key;  // "" = none
   Sha256Digest request_fingerprint{};
+  std::string principal;  // who asks (API token id), recorded in the ledger
   // Promise against open purchase orders at the candidates instead of on-hand stock.
   bool backorder = false;
   // A degraded channel: of the candidates that can hold it, the one with the most
@@ -157,6 +158,7 @@ struct OrderRequest {
   Order order;
   std::vector<ReserveCandidate> candidates;
   int64_t cents_per_km = 2;  // the distance part of a shipment's cost
+  std::string principal;     // who places it (API token id), recorded in the ledger
 };
 
 // Outcomes of order commands. Names are the wire codes.
@@ -263,7 +265,7 @@ class Engine {
   void reserve(ReserveRequest request, std::function<void(ReserveResult)> done);
   // Ends an active reservation: committed (to `order_id`), released or expired.
   void end_reservation(std::string id, ReservationState to, std::string order_id,
-                       std::function<void(ReserveResult)> done);
+                       std::function<void(ReserveResult)> done, std::string principal = "");
   void get_reservation(std::string id, std::function<void(ReserveResult)> done);
   void get_stock(std::string sku, std::function<void(StockView)> done);
   // Multi-SKU holds, all at once or none: the involved shards pause at a batch boundary,
@@ -279,7 +281,8 @@ class Engine {
   // atomic durable write, or not at all.
   void place_order(OrderRequest request, std::function<void(OrderResult)> done);
   // Cancels what is still open (allocated, not shipped) with `reason`: stock returns.
-  void cancel_order(std::string id, std::string reason, std::function<void(OrderResult)> done);
+  void cancel_order(std::string id, std::string reason, std::function<void(OrderResult)> done,
+                    std::string principal = "");
   // Re-routes what is still open at `from_locations` (all open allocations if empty) to
   // other nodes, as a manual intervention. `request` carries the candidates and rate.
   void reroute_order(std::string id, std::vector<std::string> from_locations, std::string reason,

@@ -489,8 +489,12 @@ void Engine::place_group(std::vector<PendingOrder>& group) {
       const Timestamp now = clock_.now();
       WriteSet merged;
       for (size_t i = 0; i < group.size(); ++i) {
-        if (placing[i]) place_one(group[i].request, results[i], now, merged);
+        if (!placing[i]) continue;
+        for (auto& shard : shards_) shard->current_principal_ = group[i].request.principal;
+        place_one(group[i].request, results[i], now, merged);
       }
+      for (auto& shard : shards_) shard->current_principal_.clear();
+      {}
       // One atomic write: every shard's holds, commits, progress, and the orders.
       std::set<Shard*> touched;
       for (const std::string& sku : skus) touched.insert(&shard_for_sku(sku));
@@ -516,10 +520,10 @@ void Engine::place_group(std::vector<PendingOrder>& group) {
   }
 }
 
-void Engine::cancel_order(std::string id, std::string reason,
-                          std::function<void(OrderResult)> done) {
+void Engine::cancel_order(std::string id, std::string reason, std::function<void(OrderResult)> done,
+                          std::string principal) {
   std::function<void()> task = [this, id = std::move(id), reason = std::move(reason),
-                                done]() mutable {
+                                principal = std::move(principal), done]() mutable {
     OrderResult result = read_order(id);
     if (result.status != OrderStatus::ok) return done(std::move(result));
     if (result.open_units() == 0) {
@@ -530,6 +534,7 @@ void Engine::cancel_order(std::string id, std::string reason,
     with_paused_shards(order_skus(order), [&] {
       const Timestamp now = clock_.now();
       std::set<Shard*> touched;
+      for (auto& shard : shards_) shard->current_principal_ = principal;
       for (const auto& [sku, location] : allocation_sites(order)) {
         Shard& shard = shard_for_sku(sku);
         const AllocationProgress* open =
@@ -538,6 +543,7 @@ void Engine::cancel_order(std::string id, std::string reason,
         shard.cancel_allocation(*open, open->open(), reason, now);
         touched.insert(&shard);
       }
+      for (auto& shard : shards_) shard->current_principal_.clear();
       order.cancel_reason = reason;
       order.cancelled_at = now;
       WriteSet merged;

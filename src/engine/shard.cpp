@@ -184,7 +184,13 @@ void Shard::run() {
               item.gate->paused.set_value();
               item.gate->resumed.wait();
             } else {
+              if constexpr (std::is_same_v<T, ReserveCommandItem>) {
+                current_principal_ = item.request.principal;
+              } else if constexpr (std::is_same_v<T, EndReservationCommand>) {
+                current_principal_ = item.principal;
+              }
               process(item, now, *catalog);
+              current_principal_.clear();
             }
           },
           command);
@@ -218,6 +224,9 @@ void Shard::mark_dirty(const std::string& sku, const std::string& location, Posi
 }
 
 void Shard::append(LedgerRecord record, Timestamp now) {
+  if (record.kind != RecordKind::event && record.principal.empty()) {
+    record.principal = current_principal_;  // the caller of the promise being changed
+  }
   record.stream = index_;
   record.sequence = head_.sequence + 1;
   record.received_at = now;
@@ -269,6 +278,20 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
     result.error = error;
     result.error_field = field;
     stats_.events_rejected.fetch_add(1, std::memory_order_relaxed);
+    // The audit trail keeps refused facts too (who tried what), when they name a SKU.
+    if (is_valid_sku(event.sku) && error != EventError::idempotency_in_flight) {
+      LedgerRecord record;
+      record.kind = RecordKind::event;
+      record.sku = event.sku;
+      record.event = event;
+      record.principal = std::move(record.event.principal);
+      record.event.principal.clear();
+      record.event.if_version.reset();
+      record.status = EventStatus::rejected;
+      record.error = error;
+      record.effective_occurred_at = event.occurred_at;
+      append(std::move(record), now);
+    }
     return result;
   };
 
@@ -359,6 +382,8 @@ EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Tim
   record.kind = RecordKind::event;
   record.sku = event.sku;
   record.event = event;
+  record.principal = std::move(record.event.principal);
+  record.event.principal.clear();
   record.status = decision.status;
   record.anomalies = decision.anomalies;
   record.effective_occurred_at = decision.occurred_at;
@@ -431,6 +456,7 @@ void Shard::cancel_allocation(const AllocationProgress& progress, int64_t quanti
   Event event;
   event.id = "order-cancel:" + progress.order_id + ":" + std::to_string(head_.sequence + 1);
   event.source = std::string(kInternalSource);
+  event.principal = current_principal_;  // on whose behalf stockd records it
   event.type = EventType::cancellation;
   event.sku = progress.sku;
   event.location = progress.location;

@@ -41,6 +41,7 @@ struct EndReservationCommand {
   std::string id;
   ReservationState to = ReservationState::released;
   std::string order_id;
+  std::string principal;  // who ends it (the ledger record's principal)
   std::function<void(ReserveResult)> done;
 };
 struct GetReservationCommand {
@@ -232,7 +233,8 @@ class Shard {
   std::unordered_map<std::string, Reservation> ended_this_batch_;
   std::unordered_map<std::string, RequestKeyEntry> pending_request_keys_;
   std::vector<std::function<void()>> replies_;
-  std::string last_hold_id_;                            // the id place_hold() last created
+  std::string current_principal_;  // who the promise being changed is for (ledger records)
+  std::string last_hold_id_;       // the id place_hold() last created
   std::unordered_map<std::string, Timestamp> fact_at_;  // newest occurred_at per SKU this batch
 };
 
