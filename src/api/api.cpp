@@ -107,6 +107,12 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/webhooks/{}/dead-letters", scope_admin, list_dead_letters},
     {"POST", "/v1/webhooks/{}/dead-letters/replay", scope_admin, replay_dead_letters},
     {"GET", "/v1/alerts", scope_stock_read, list_alerts},
+    {"GET", "/v1/tokens", scope_admin, list_tokens},
+    {"POST", "/v1/tokens", scope_admin, post_token},
+    {"POST", "/v1/tokens/{}/rotate", scope_admin, rotate_token},
+    {"DELETE", "/v1/tokens/{}", scope_admin, delete_token},
+    {"GET", "/v1/audit", scope_admin, get_audit},
+    {"GET", "/v1/audit/verify", scope_admin, get_audit_verify},
     {"GET", "/v1/sync", scope_stock_read, get_sync},
 };
 

@@ -26,7 +26,9 @@ struct ApiOptions {
   double rate_burst = 4000;
   size_t batch_events_max = 10'000;
   size_t query_skus_max = 1'000;
-  int64_t route_cents_per_km = 2;  // order routing: the distance part of a shipment's cost
+  int64_t route_cents_per_km = 2;
+  int64_t token_unused_days = 30;  // active tokens idle this long raise a review alert  // order
+                                   // routing: the distance part of a shipment's cost
 };
 
 // Idempotency-Keys whose first request is still being processed (for 409 on a retry).

@@ -1,5 +1,7 @@
 #include "api/auth.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -30,9 +32,22 @@ bool same_digest(const Sha256Digest& a, const Sha256Digest& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+void put_strings(ByteWriter& out, const std::vector<std::string>& items) {
+  out.u32(static_cast<uint32_t>(items.size()));
+  for (const std::string& item : items) out.str(item);
+}
+
+bool get_strings(ByteReader& in, std::vector<std::string>& items) {
+  const uint32_t count = in.u32();
+  if (count > 10'000) return false;
+  for (uint32_t i = 0; i < count && in.ok(); ++i) items.push_back(in.str());
+  return in.ok();
+}
+
+// Format 2 added the principal, restrictions, rotation links and last use.
 std::string encode(const TokenInfo& info) {
   ByteWriter out;
-  out.u8(1);
+  out.u8(2);
   out.str(info.id);
   out.str(info.name);
   out.u32(info.scopes);
@@ -40,12 +55,20 @@ std::string encode(const TokenInfo& info) {
   out.i64(micros_of(info.expires_at));
   out.u8(info.revoked ? 1 : 0);
   out.raw(as_bytes(info.secret_hash));
+  out.u8(static_cast<uint8_t>(info.restrictions.kind));
+  out.str(info.restrictions.principal);
+  put_strings(out, info.restrictions.locations);
+  put_strings(out, info.restrictions.channels);
+  out.str(info.rotated_from);
+  out.str(info.rotated_to);
+  out.i64(micros_of(info.last_used_at));
   return out.take();
 }
 
 std::optional<TokenInfo> decode(std::string_view bytes) {
   ByteReader in(bytes);
-  if (in.u8() != 1) return std::nullopt;
+  const uint8_t format = in.u8();
+  if (format != 1 && format != 2) return std::nullopt;
   TokenInfo info;
   info.id = in.str();
   info.name = in.str();
@@ -54,9 +77,29 @@ std::optional<TokenInfo> decode(std::string_view bytes) {
   info.expires_at = timestamp_from_micros(in.i64());
   info.revoked = in.u8() == 1;
   const std::string_view hash = in.raw(info.secret_hash.size());
-  if (!in.ok() || !in.at_end()) return std::nullopt;
+  if (!in.ok()) return std::nullopt;
   std::copy(hash.begin(), hash.end(), info.secret_hash.begin());
+  if (format == 2) {
+    const uint8_t kind = in.u8();
+    if (kind > static_cast<uint8_t>(PrincipalKind::person)) return std::nullopt;
+    info.restrictions.kind = static_cast<PrincipalKind>(kind);
+    info.restrictions.principal = in.str();
+    if (!get_strings(in, info.restrictions.locations) ||
+        !get_strings(in, info.restrictions.channels)) {
+      return std::nullopt;
+    }
+    info.rotated_from = in.str();
+    info.rotated_to = in.str();
+    info.last_used_at = timestamp_from_micros(in.i64());
+  }
+  if (!in.ok() || !in.at_end()) return std::nullopt;
   return info;
+}
+
+constexpr std::string_view kPrincipalKinds[] = {"service", "source", "channel", "vendor", "person"};
+
+bool listed(const std::vector<std::string>& allowed, std::string_view item) {
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), item) != allowed.end();
 }
 
 constexpr std::pair<Scope, std::string_view> kScopeNames[] = {
@@ -68,6 +111,25 @@ constexpr std::pair<Scope, std::string_view> kScopeNames[] = {
 };
 
 }  // namespace
+
+std::string_view principal_kind_name(PrincipalKind kind) {
+  return kPrincipalKinds[static_cast<size_t>(kind)];
+}
+
+std::optional<PrincipalKind> principal_kind_from_name(std::string_view name) {
+  for (size_t i = 0; i < std::size(kPrincipalKinds); ++i) {
+    if (kPrincipalKinds[i] == name) return static_cast<PrincipalKind>(i);
+  }
+  return std::nullopt;
+}
+
+bool Principal::may_write_at(std::string_view location) const {
+  return listed(restrictions.locations, location);
+}
+
+bool Principal::may_use_channel(std::string_view channel) const {
+  return listed(restrictions.channels, channel);
+}
 
 std::string_view scope_name(Scope scope) {
   for (const auto& [value, name] : kScopeNames) {
@@ -126,9 +188,11 @@ Status TokenStore::load() {
 }
 
 std::string TokenStore::create(std::string name, uint32_t scopes,
-                               std::optional<Duration> expires_in, TokenInfo* out) {
+                               std::optional<Duration> expires_in, TokenInfo* out,
+                               TokenRestrictions restrictions) {
   STOCKD_ASSERT(scopes != 0 && (scopes & ~kAllScopes) == 0);
   TokenInfo info;
+  info.restrictions = std::move(restrictions);
   info.id = random_hex(kIdBytes);
   info.name = std::move(name);
   info.scopes = scopes;
@@ -163,10 +227,82 @@ Status TokenStore::revoke(std::string_view id) {
   return Status::ok();
 }
 
+std::string TokenStore::rotate(std::string_view id, Duration grace, TokenInfo* out,
+                               std::string* error) {
+  std::optional<TokenInfo> old = find(id);
+  const Timestamp now = clock_.now();
+  if (!old || old->revoked || (micros_of(old->expires_at) != 0 && now >= old->expires_at)) {
+    *error = "no active token with id " + std::string(id);
+    return "";
+  }
+  if (!old->rotated_to.empty()) {
+    *error = "token " + std::string(id) + " was already rotated to " + old->rotated_to;
+    return "";
+  }
+  std::optional<Duration> lifetime;
+  if (micros_of(old->expires_at) != 0) lifetime = old->expires_at - old->created_at;
+  TokenInfo fresh;
+  std::string text = create(old->name, old->scopes, lifetime, &fresh, old->restrictions);
+  fresh.rotated_from = old->id;
+  old->rotated_to = fresh.id;
+  const Timestamp grace_end = now + grace;
+  if (micros_of(old->expires_at) == 0 || grace_end < old->expires_at) old->expires_at = grace_end;
+  WriteSet both;
+  both.aux.emplace_back(std::string(kAuxPrefix) + fresh.id, encode(fresh));
+  both.aux.emplace_back(std::string(kAuxPrefix) + old->id, encode(*old));
+  if (Status status = store_.write(both); !status.is_ok()) {
+    *error = status.message();
+    return "";
+  }
+  {
+    std::unique_lock lock(mutex_);
+    tokens_[fresh.id] = fresh;
+    tokens_[old->id] = *old;
+  }
+  if (out != nullptr) *out = fresh;
+  return text;
+}
+
+std::optional<TokenInfo> TokenStore::find(std::string_view id) const {
+  std::shared_lock lock(mutex_);
+  const auto found = tokens_.find(std::string(id));
+  if (found == tokens_.end()) return std::nullopt;
+  TokenInfo info = found->second;
+  std::lock_guard use(use_mutex_);
+  if (const auto used = last_used_.find(info.id); used != last_used_.end()) {
+    info.last_used_at = std::max(info.last_used_at, used->second);
+  }
+  return info;
+}
+
+void TokenStore::persist_last_use() {
+  std::vector<TokenInfo> changed;
+  {
+    std::unique_lock lock(mutex_);
+    std::lock_guard use(use_mutex_);
+    for (const auto& [id, used] : last_used_) {
+      const auto found = tokens_.find(id);
+      if (found == tokens_.end()) continue;
+      if (used - found->second.last_used_at < std::chrono::minutes{1}) continue;
+      found->second.last_used_at = used;
+      changed.push_back(found->second);
+    }
+  }
+  for (const TokenInfo& info : changed) {
+    (void)store_.put_aux_unsynced(std::string(kAuxPrefix) + info.id, encode(info));
+  }
+}
+
 std::vector<TokenInfo> TokenStore::list() const {
   std::shared_lock lock(mutex_);
   std::vector<TokenInfo> out;
-  for (const auto& [id, info] : tokens_) out.push_back(info);
+  std::lock_guard use(use_mutex_);
+  for (const auto& [id, info] : tokens_) {
+    out.push_back(info);
+    if (const auto used = last_used_.find(id); used != last_used_.end()) {
+      out.back().last_used_at = std::max(out.back().last_used_at, used->second);
+    }
+  }
   std::sort(out.begin(), out.end(),
             [](const TokenInfo& a, const TokenInfo& b) { return a.created_at < b.created_at; });
   return out;
@@ -180,7 +316,7 @@ void TokenStore::seed_admin(std::string_view token) {
 std::optional<Principal> TokenStore::authenticate(std::string_view token) const {
   std::shared_lock lock(mutex_);
   if (seeded_admin_hash_ && same_digest(sha256(token), *seeded_admin_hash_)) {
-    return Principal{"env", "STOCKD_ADMIN_TOKEN", kAllScopes};
+    return Principal{"env", "STOCKD_ADMIN_TOKEN", kAllScopes, {}};
   }
   if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
   token.remove_prefix(kPrefix.size());
@@ -191,8 +327,13 @@ std::optional<Principal> TokenStore::authenticate(std::string_view token) const 
   const TokenInfo& info = found->second;
   if (!same_digest(sha256(token.substr(separator + 1)), info.secret_hash)) return std::nullopt;
   if (info.revoked) return std::nullopt;
-  if (micros_of(info.expires_at) != 0 && clock_.now() >= info.expires_at) return std::nullopt;
-  return Principal{info.id, info.name, info.scopes};
+  const Timestamp now = clock_.now();
+  if (micros_of(info.expires_at) != 0 && now >= info.expires_at) return std::nullopt;
+  {
+    std::lock_guard use(use_mutex_);
+    last_used_[info.id] = now;
+  }
+  return Principal{info.id, info.name, info.scopes, info.restrictions};
 }
 
 }  // namespace stockd

@@ -145,6 +145,18 @@ void post_counts(ApiContext& api, Call call) {
     return call.respond(validation_problem("location", "unknown location '" + location + "'",
                                            "unknown-location", "Unknown location"));
   }
+  if (auto refusal = forbid_location(call.principal, location)) {
+    return call.respond(std::move(*refusal));
+  }
+  if (auto refusal = forbid_kind(call.principal, PrincipalKind::vendor, "post counts")) {
+    return call.respond(std::move(*refusal));
+  }
+  if (call.principal.is(PrincipalKind::source) && call.principal.restrictions.principal != source) {
+    return call.respond(problem(403, "forbidden-source", "Forbidden",
+                                "this token speaks for source '" +
+                                    call.principal.restrictions.principal + "', not '" + source +
+                                    "'"));
+  }
   if (catalog->find_source(source) == nullptr) {
     return call.respond(validation_problem("source", "unknown source '" + source + "'",
                                            "unknown-source", "Unknown source"));
@@ -233,6 +245,7 @@ void post_counts(ApiContext& api, Call call) {
     event.occurred_at = *counted_at;
     event.reason = kind == "cycle" ? "cycle_count" : "snapshot";
     event.reference = id;
+    event.principal = call.principal.token_id;
     events.push_back(std::move(event));
   }
   api.engine.submit_events(

@@ -188,6 +188,16 @@ void post_events(ApiContext& api, Call call) {
   if (auto refusal = check_signatures(api, call.request, parsed, replay_keys)) {
     return call.respond(std::move(*refusal));
   }
+  {
+    std::vector<Event> checked;
+    for (ParsedEvent& each : parsed) {
+      each.event.principal = call.principal.token_id;
+      if (each.error == EventError::none) checked.push_back(each.event);
+    }
+    if (auto refusal = forbid_facts(api, call.principal, checked)) {
+      return call.respond(std::move(*refusal));  // nothing is applied
+    }
+  }
 
   submit_parsed_events(api.engine, std::move(parsed),
                        [&api, single, replay_keys = std::move(replay_keys),

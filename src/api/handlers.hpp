@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/auth.hpp"
+#include "core/event.hpp"
 
 namespace stockd {
 
@@ -26,6 +28,16 @@ struct Call {
     return {};
   }
 };
+
+// Least privilege beyond scopes (api/authorize.cpp): 403 problems naming what the token
+// may not do, or nullopt when it may.
+std::optional<HttpResponse> forbid_facts(const ApiContext& api, const Principal& principal,
+                                         const std::vector<Event>& events);
+std::optional<HttpResponse> forbid_channel(const Principal& principal, std::string_view channel);
+std::optional<HttpResponse> forbid_location(const Principal& principal, std::string_view location);
+std::optional<HttpResponse> forbid_vendor(const Principal& principal, std::string_view vendor);
+std::optional<HttpResponse> forbid_kind(const Principal& principal, PrincipalKind kind,
+                                        std::string_view what);
 
 // While `channel` is degraded (its sync fails or lags), its degraded view, which sells
 // conservatively; null otherwise. Callers point `channel` at it and keep it alive.
@@ -86,6 +98,16 @@ void get_item(ApiContext& api, Call call);
 void post_asn(ApiContext& api, Call call);
 void get_asn(ApiContext& api, Call call);
 void get_vendor_scorecard(ApiContext& api, Call call);
+void list_tokens(ApiContext& api, Call call);
+void post_token(ApiContext& api, Call call);
+void rotate_token(ApiContext& api, Call call);
+void delete_token(ApiContext& api, Call call);
+void get_audit(ApiContext& api, Call call);
+void get_audit_verify(ApiContext& api, Call call);
+struct StockView;
+// A SKU's positions as recorded by `as_of`, rebuilt from the ledger (api/audit_handler.cpp).
+std::optional<StockView> stock_as_of(ApiContext& api, const std::string& sku, Timestamp as_of,
+                                     std::string* error);
 void get_scorecard(ApiContext& api, Call call);
 
 class LiveFeed;

@@ -21,8 +21,33 @@ std::string hours(Duration age) {
 
 }  // namespace
 
+// Scheduled token review: active tokens unused for `token_unused_days` (or never used
+// that long after creation) are flagged; last-use times are persisted here too.
+void evaluate_token_review(ApiContext& api, Timestamp now) {
+  api.tokens.persist_last_use();
+  const auto idle_limit = std::chrono::hours{24 * api.options.token_unused_days};
+  for (const TokenInfo& info : api.tokens.list()) {
+    const std::string key = "token_unused:" + info.id;
+    const bool active = !info.revoked && (micros_of(info.expires_at) == 0 || now < info.expires_at);
+    const Timestamp last = micros_of(info.last_used_at) != 0 ? info.last_used_at : info.created_at;
+    if (active && now - last >= idle_limit) {
+      api.alerts.raise(
+          key, "token_unused", AlertSeverity::warning,
+          "token " + info.id + " (" + info.name + ") has not been used for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::hours>(now - last).count() /
+                             24) +
+              " days",
+          now,
+          "review it: revoke it (DELETE /v1/tokens/" + info.id + ") if nothing needs it any more");
+    } else {
+      api.alerts.clear(key, now);
+    }
+  }
+}
+
 void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window) {
   const Timestamp now = api.clock.now();
+  evaluate_token_review(api, now);
   const std::shared_ptr<const Catalog> catalog = api.engine.catalog();
   const std::map<std::string, LocationHealth> health = api.engine.location_health();
   for (const auto& [id, location] : catalog->locations()) {

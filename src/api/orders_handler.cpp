@@ -253,6 +253,10 @@ void post_order(ApiContext& api, Call call) {
   if (auto problem_response = order_candidates(api, order.channel, request)) {
     return call.respond(std::move(*problem_response));
   }
+  if (auto refusal = forbid_channel(call.principal, order.channel)) {
+    return call.respond(std::move(*refusal));
+  }
+  request.principal = call.principal.token_id;
   // The same id with the same body replays; the body is the request's identity.
   order.fingerprint = sha256("POST /v1/orders\n", call.request.body);
   api.engine.place_order(std::move(request), [respond = std::move(call.respond)](OrderResult r) {
@@ -281,9 +285,17 @@ void cancel_order(ApiContext& api, Call call) {
         "reason is one of oversold, late_vendor_receipt, damaged_discovery, address_failure, "
         "customer_request, other"));
   }
+  if (!call.principal.restrictions.channels.empty()) {
+    std::string channel;
+    api.engine.get_order(call.params[0], [&](OrderResult found) { channel = found.order.channel; });
+    if (auto refusal = forbid_channel(call.principal, channel); refusal && !channel.empty()) {
+      return call.respond(std::move(*refusal));
+    }
+  }
   api.engine.cancel_order(
       call.params[0], reason,
-      [respond = std::move(call.respond)](OrderResult r) { answer_order(respond, r, 200, false); });
+      [respond = std::move(call.respond)](OrderResult r) { answer_order(respond, r, 200, false); },
+      call.principal.token_id);
 }
 
 void reroute_order(ApiContext& api, Call call) {
@@ -316,6 +328,11 @@ void reroute_order(ApiContext& api, Call call) {
   std::string channel_id;
   api.engine.get_order(call.params[0],
                        [&](OrderResult found) { channel_id = found.order.channel; });
+  if (!channel_id.empty()) {
+    if (auto refusal = forbid_channel(call.principal, channel_id)) {
+      return call.respond(std::move(*refusal));
+    }
+  }
   OrderRequest request;
   if (!channel_id.empty()) {
     if (auto problem_response = order_candidates(api, channel_id, request)) {

@@ -29,6 +29,9 @@ json::object purchase_order_json(const PurchaseOrder& po) {
 }  // namespace
 
 void post_purchase_order(ApiContext& api, Call call) {
+  if (auto refusal = forbid_kind(call.principal, PrincipalKind::vendor, "open purchase orders")) {
+    return call.respond(std::move(*refusal));
+  }
   HttpResponse error;
   const std::optional<json::value> body = parse_object_body(call.request.body, error);
   if (!body) return call.respond(std::move(error));

@@ -183,6 +183,9 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
+  if (auto refusal = forbid_channel(call.principal, channel_id)) {
+    return call.respond(std::move(*refusal));
+  }
   const std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
   if (degraded) channel = degraded.get();
   const auto within_limits = [&](const std::string& limited_sku, int64_t units) {
@@ -317,6 +320,9 @@ void post_reservation(ApiContext& api, Call call) {
     return call.respond(validation_problem("channel", "unknown channel '" + channel_id + "'",
                                            "unknown-channel", "Unknown channel"));
   }
+  if (auto refusal = forbid_channel(call.principal, channel_id)) {
+    return call.respond(std::move(*refusal));
+  }
   const std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
   if (degraded) channel = degraded.get();
   if (const auto [min, max] = channel->quantity_limits(sku);
@@ -357,6 +363,7 @@ void post_reservation(ApiContext& api, Call call) {
   ReserveRequest request;
   request.sku = sku;
   request.channel = channel_id;
+  request.principal = call.principal.token_id;
   request.backorder = backorder;
   request.quantity = quantity;
   request.ttl =
@@ -402,6 +409,36 @@ void get_reservation(ApiContext& api, Call call) {
   });
 }
 
+namespace {
+
+// Ends a single hold as `call.principal`; a channel-restricted token only its channels' holds.
+void end_as_principal(ApiContext& api, Call call, std::string id, ReservationState to,
+                      std::string order_id) {
+  if (call.principal.restrictions.channels.empty()) {
+    const std::string principal = call.principal.token_id;
+    return api.engine.end_reservation(
+        std::move(id), to, std::move(order_id),
+        [call](ReserveResult result) mutable { answer_end(std::move(call), std::move(result)); },
+        principal);
+  }
+  const std::string lookup = id;
+  api.engine.get_reservation(lookup, [&api, call, id = std::move(id), to,
+                                      order_id = std::move(order_id)](ReserveResult found) mutable {
+    if (found.status == ReserveStatus::ok) {
+      if (auto refusal = forbid_channel(call.principal, found.reservation.channel)) {
+        return call.respond(std::move(*refusal));
+      }
+    }
+    const std::string principal = call.principal.token_id;
+    api.engine.end_reservation(
+        std::move(id), to, std::move(order_id),
+        [call](ReserveResult result) mutable { answer_end(std::move(call), std::move(result)); },
+        principal);
+  });
+}
+
+}  // namespace
+
 void commit_reservation(ApiContext& api, Call call) {
   HttpResponse error;
   const std::optional<json::value> body = parse_object_body(call.request.body, error);
@@ -419,9 +456,8 @@ void commit_reservation(ApiContext& api, Call call) {
                                   answer_group(respond, result, 200);
                                 });
   }
-  api.engine.end_reservation(
-      std::move(id), ReservationState::committed, std::move(order_id),
-      [call](ReserveResult result) mutable { answer_end(std::move(call), std::move(result)); });
+  end_as_principal(api, std::move(call), std::move(id), ReservationState::committed,
+                   std::move(order_id));
 }
 
 void release_reservation(ApiContext& api, Call call) {
@@ -432,9 +468,7 @@ void release_reservation(ApiContext& api, Call call) {
                                   answer_group(respond, result, 200);
                                 });
   }
-  api.engine.end_reservation(
-      std::move(id), ReservationState::released, "",
-      [call](ReserveResult result) mutable { answer_end(std::move(call), std::move(result)); });
+  end_as_principal(api, std::move(call), std::move(id), ReservationState::released, "");
 }
 
 }  // namespace stockd

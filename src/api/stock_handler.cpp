@@ -236,6 +236,24 @@ void get_stock(ApiContext& api, Call call) {
   if (!is_valid_sku(sku)) {
     return call.respond(validation_problem("sku", "a SKU is 1-128 characters of [A-Za-z0-9._:/-]"));
   }
+  if (const std::string_view text = call.query_value("as_of"); !text.empty()) {
+    const std::optional<Timestamp> as_of = parse_rfc3339(text);
+    if (!as_of) return call.respond(validation_problem("as_of", "an RFC 3339 time"));
+    if (api.store == nullptr) {
+      return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
+                                  "this server runs without direct ledger access"));
+    }
+    std::string error;
+    const std::optional<StockView> view = stock_as_of(api, sku, *as_of, &error);
+    if (!view) return call.respond(problem(500, "storage-error", "Storage error", error));
+    if (view->positions.empty()) {
+      return call.respond(problem(404, "unknown-sku", "Unknown SKU",
+                                  "no fact had named SKU '" + sku + "' by " + std::string(text)));
+    }
+    json::object body = stock_json(*view);
+    body["as_of"] = format_rfc3339(*as_of);
+    return call.respond(json_response(200, body));
+  }
   api.engine.get_stock(std::move(sku), [respond = std::move(call.respond)](StockView view) {
     if (view.overloaded) return respond(overloaded_problem());
     if (view.positions.empty()) {

@@ -89,6 +89,9 @@ void post_asn(ApiContext& api, Call call) {
     }
     asn.lines.push_back(std::move(parsed));
   }
+  if (auto refusal = forbid_vendor(call.principal, asn.vendor)) {
+    return call.respond(std::move(*refusal));
+  }
   const Engine::AsnResult result = api.engine.put_asn(std::move(asn));
   switch (result.error) {
     case AsnError::none:

@@ -210,9 +210,16 @@ int run_demo(const std::string& data_dir, bool live_seconds_flag, int live_secon
   return 0;
 }
 
+struct TokenCliOptions {
+  std::string principal;  // kind:id
+  std::vector<std::string> locations;
+  std::vector<std::string> channels;
+  std::string grace = "24h";
+};
+
 int run_token(const std::string& data_dir, const std::string& action, const std::string& name,
               const std::string& scopes_text_value, const std::string& expires_in,
-              const std::string& id) {
+              const std::string& id, const TokenCliOptions& cli) {
   RocksStoreOptions options;
   options.data_dir = data_dir;
   std::string error;
@@ -243,8 +250,26 @@ int run_token(const std::string& data_dir, const std::string& action, const std:
         return 2;
       }
     }
+    TokenRestrictions restrictions;
+    restrictions.locations = cli.locations;
+    restrictions.channels = cli.channels;
+    if (!cli.principal.empty()) {
+      const size_t colon = cli.principal.find(':');
+      const auto kind = principal_kind_from_name(cli.principal.substr(0, colon));
+      if (!kind || (colon == std::string::npos && *kind != PrincipalKind::service)) {
+        std::fprintf(stderr,
+                     "stockd: --principal is KIND:ID with KIND service, source, channel, "
+                     "vendor or person\n");
+        return 2;
+      }
+      restrictions.kind = *kind;
+      if (colon != std::string::npos) restrictions.principal = cli.principal.substr(colon + 1);
+      if (*kind == PrincipalKind::channel && restrictions.channels.empty()) {
+        restrictions.channels = {restrictions.principal};
+      }
+    }
     TokenInfo info;
-    const std::string token = tokens.create(name, *scopes, lifetime, &info);
+    const std::string token = tokens.create(name, *scopes, lifetime, &info, restrictions);
     std::printf("%s\n", token.c_str());
     std::fprintf(stderr, "stockd: token %s (%s) created with scopes %s%s; it is shown only once\n",
                  info.id.c_str(), info.name.c_str(), scopes_text(info.scopes).c_str(),
@@ -260,6 +285,26 @@ int run_token(const std::string& data_dir, const std::string& action, const std:
                       : "never expires",
                   info.revoked ? "  REVOKED" : "");
     }
+    return 0;
+  }
+  if (action == "rotate") {
+    const std::optional<Duration> grace = parse_duration(cli.grace);
+    if (!grace) {
+      std::fprintf(stderr, "stockd: --grace takes a duration such as 24h\n");
+      return 2;
+    }
+    TokenInfo fresh;
+    std::string failure;
+    const std::string token = tokens.rotate(id, *grace, &fresh, &failure);
+    if (token.empty()) {
+      std::fprintf(stderr, "stockd: %s\n", failure.c_str());
+      return 1;
+    }
+    std::printf("%s\n", token.c_str());
+    std::fprintf(stderr,
+                 "stockd: token %s replaces %s, which keeps working for %s; the new one is shown "
+                 "only once\n",
+                 fresh.id.c_str(), id.c_str(), cli.grace.c_str());
     return 0;
   }
   if (Status status = tokens.revoke(id); !status.is_ok()) {
@@ -356,11 +401,24 @@ int main(int argc, char** argv) {
                    "stock:read,events:write,reservations:write,orders:write,admin")
       ->required();
   token_create->add_option("--expires-in", token_expires_in, "Lifetime, e.g. 90d");
+  TokenCliOptions token_cli;
+  token_create->add_option("--principal", token_cli.principal,
+                           "Who it speaks for: source:ID, vendor:ID, channel:ID, person:ID");
+  token_create->add_option("--locations", token_cli.locations, "Only these locations (repeatable)")
+      ->delimiter(',');
+  token_create->add_option("--channels", token_cli.channels, "Only these channels (repeatable)")
+      ->delimiter(',');
   CLI::App* token_list = token->add_subcommand("list", "List tokens (never their secrets)");
   token_list->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
   CLI::App* token_revoke = token->add_subcommand("revoke", "Revoke a token by id");
   token_revoke->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
   token_revoke->add_option("id", token_id, "Token id")->required();
+  CLI::App* token_rotate =
+      token->add_subcommand("rotate", "Issue a successor; the old token works for --grace more");
+  token_rotate->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  token_rotate->add_option("id", token_id, "Token id")->required();
+  token_rotate->add_option("--grace", token_cli.grace, "How long the old token keeps working")
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -374,8 +432,9 @@ int main(int argc, char** argv) {
   if (*demo) return run_demo(data_dir, false, live_seconds);
   if (*serve) return run_serve(serve_options);
   if (*token_create)
-    return run_token(data_dir, "create", token_name, token_scopes, token_expires_in, "");
-  if (*token_list) return run_token(data_dir, "list", "", "", "", "");
-  if (*token_revoke) return run_token(data_dir, "revoke", "", "", "", token_id);
+    return run_token(data_dir, "create", token_name, token_scopes, token_expires_in, "", token_cli);
+  if (*token_list) return run_token(data_dir, "list", "", "", "", "", token_cli);
+  if (*token_revoke) return run_token(data_dir, "revoke", "", "", "", token_id, token_cli);
+  if (*token_rotate) return run_token(data_dir, "rotate", "", "", "", token_id, token_cli);
   return 2;
 }

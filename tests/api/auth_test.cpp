@@ -66,6 +66,45 @@ TEST_F(AuthTest, WrongSecretsRevokedAndExpiredTokensAreRefused) {
   EXPECT_FALSE(tokens.revoke("missing").is_ok());
 }
 
+TEST_F(AuthTest, RestrictionsSurviveReloadAndRotationOverlapsThenExpires) {
+  TokenStore tokens(*store_, clock_);
+  ASSERT_TRUE(tokens.load().is_ok());
+  TokenRestrictions pos{PrincipalKind::source, "pos", {"S1"}, {}};
+  TokenInfo info;
+  const std::string old_token =
+      tokens.create("berlin-pos", scope_events_write, std::nullopt, &info, pos);
+  const auto principal = tokens.authenticate(old_token);
+  ASSERT_TRUE(principal.has_value());
+  EXPECT_TRUE(principal->may_write_at("S1"));
+  EXPECT_FALSE(principal->may_write_at("W1"));
+  EXPECT_TRUE(principal->may_use_channel("anything"));
+  EXPECT_TRUE(principal->is(PrincipalKind::source));
+
+  TokenInfo fresh;
+  std::string error;
+  const std::string new_token = tokens.rotate(info.id, std::chrono::hours{1}, &fresh, &error);
+  ASSERT_FALSE(new_token.empty()) << error;
+  EXPECT_EQ(fresh.restrictions, pos);
+  EXPECT_EQ(fresh.rotated_from, info.id);
+  EXPECT_TRUE(tokens.rotate(info.id, std::chrono::hours{1}, &fresh, &error).empty());  // once
+  clock_.advance(std::chrono::minutes{59});
+  EXPECT_TRUE(tokens.authenticate(old_token).has_value());  // the overlap
+  EXPECT_TRUE(tokens.authenticate(new_token).has_value());
+  tokens.persist_last_use();
+  clock_.advance(std::chrono::minutes{2});
+  EXPECT_FALSE(tokens.authenticate(old_token).has_value());  // grace over
+  // Everything survives a reload, last use included.
+  TokenStore reloaded(*store_, clock_);
+  ASSERT_TRUE(reloaded.load().is_ok());
+  const auto again = reloaded.authenticate(new_token);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->restrictions, pos);
+  const auto old_info = reloaded.find(info.id);
+  ASSERT_TRUE(old_info.has_value());
+  EXPECT_EQ(old_info->rotated_to, fresh.id);
+  EXPECT_NE(micros_of(old_info->last_used_at), 0);
+}
+
 TEST_F(AuthTest, TheSeededAdminTokenHasEveryScope) {
   TokenStore tokens(*store_, clock_);
   tokens.seed_admin("from-the-environment");

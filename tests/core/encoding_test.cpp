@@ -122,6 +122,32 @@ TEST(Ledger, RecordRoundTripsAndItsHashCoversEveryField) {
   EXPECT_NE(chain_hash(sha256("other"), record), record.hash);
 }
 
+TEST(Ledger, AttributedRecordsKeepWhoAndWhyUnderTheHashAndOldOnesKeepTheirBytes) {
+  LedgerRecord record;
+  record.stream = 0;
+  record.sequence = 7;
+  record.received_at = testing::at("2026-11-27T10:00:00Z");
+  record.sku = "A";
+  record.event = testing::event(EventType::receipt, 3);
+  record.status = EventStatus::rejected;
+  record.error = EventError::unknown_location;
+  record.principal = "0123456789abcdef";
+  record.hash = chain_hash(record.prev_hash, record);
+  const auto decoded = decode_ledger_record(encode_ledger_record(record));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, record);
+  LedgerRecord changed = record;
+  changed.principal = "someone-else";
+  EXPECT_NE(chain_hash(record.prev_hash, changed), record.hash);
+  // Without a principal or an error the record is format 1, byte for byte as before.
+  LedgerRecord plain = record;
+  plain.principal.clear();
+  plain.error = EventError::none;
+  plain.status = EventStatus::applied;
+  EXPECT_EQ(canonical_bytes(plain)[0], 1);
+  EXPECT_EQ(canonical_bytes(record)[0], 2);
+}
+
 TEST(PayloadHash, DiffersWhenAnyFieldDiffers) {
   const Event e = testing::event(EventType::sale, 1);
   Event other = e;

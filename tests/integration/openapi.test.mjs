@@ -192,6 +192,14 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('GET', '/v1/asns/SPEC-ASN', {}, 200);
     await through('GET', '/v1/vendors/acme/scorecard', {}, 200);
     await through('GET', '/v1/vendors/nobody/scorecard', {}, 404);
+    const minted = await through('POST', '/v1/tokens', { body: { name: 'spec', scopes: ['stock:read'], principal: { kind: 'person', id: 'spec' }, expires_in_seconds: 3600 } }, 201);
+    await through('GET', '/v1/tokens', {}, 200);
+    const successor = await through('POST', `/v1/tokens/${minted.body.id}/rotate`, { body: { grace_seconds: 60 } }, 201);
+    await through('DELETE', `/v1/tokens/${successor.body.id}`, {}, 204);
+    await through('GET', '/v1/audit?sku=SPEC-1&limit=2', {}, 200);
+    await through('GET', '/v1/audit?limit=0', {}, 422);
+    await through('GET', '/v1/audit/verify', {}, 200);
+    await through('GET', `/v1/stock/SPEC-1?as_of=${new Date().toISOString()}`, {}, 200);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "engine/audit.hpp"
 #include "engine/engine_fixture.hpp"
 
@@ -63,6 +65,45 @@ TEST_F(RocksStoreTest, AuditFindsATamperedRecordAtItsSequence) {
   const AuditReport relinked = verify_ledger(*store);
   EXPECT_FALSE(relinked.ok);
   EXPECT_EQ(relinked.bad_sequence, 5u);
+  store.reset();
+  open();
+}
+
+TEST_F(RocksStoreTest, AFlippedByteOrTwoSwappedRecordsAreNamed) {
+  fill(10);
+  close();
+  std::string error;
+  RocksStoreOptions options;
+  options.data_dir = dir_.path();
+  auto store = RocksStore::open(options, &error);
+  ASSERT_TRUE(store) << error;
+  std::map<uint64_t, std::string> stored;
+  uint32_t stream = 0;
+  ASSERT_TRUE(
+      store
+          ->for_each_ledger_record([&](uint32_t at, uint64_t sequence, std::string_view bytes) {
+            if (stored.empty()) stream = at;
+            if (at == stream) stored[sequence] = std::string(bytes);
+            return true;
+          })
+          .is_ok());
+  ASSERT_GE(stored.size(), 6u);
+  // One byte in the middle of record 6, with the server stopped.
+  std::string flipped = stored[6];
+  flipped[flipped.size() / 2] ^= 0x01;
+  ASSERT_TRUE(store->tamper_ledger_record_for_test(stream, 6, flipped).is_ok());
+  AuditReport report = verify_ledger(*store);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.bad_stream, stream);
+  EXPECT_EQ(report.bad_sequence, 6u);
+  ASSERT_TRUE(store->tamper_ledger_record_for_test(stream, 6, stored[6]).is_ok());
+  EXPECT_TRUE(verify_ledger(*store).ok);
+  // Records 2 and 3 swapped (each under the other's key): reordering is named at 2.
+  ASSERT_TRUE(store->tamper_ledger_record_for_test(stream, 2, stored[3]).is_ok());
+  ASSERT_TRUE(store->tamper_ledger_record_for_test(stream, 3, stored[2]).is_ok());
+  report = verify_ledger(*store);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.bad_sequence, 2u);
   store.reset();
   open();
 }
