@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  librdkafka-dev kcat prometheus chromium
+  librdkafka-dev kcat prometheus chromium openssl
   python3 wrk
 )
 

@@ -2,9 +2,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -21,6 +23,8 @@ using tcp = net::ip::tcp;
 namespace stockd {
 namespace {
 
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using WireResponse = http::response<http::string_body>;
 
 WireResponse to_wire(HttpResponse response, unsigned version, bool keep_alive) {
@@ -57,12 +61,13 @@ struct HttpServer::Impl {
   // last Session, whose destructor takes this mutex.
   std::mutex sessions_mutex;
   std::condition_variable sessions_changed;
-  std::map<uint64_t, std::weak_ptr<class Session>> sessions;
+  std::map<uint64_t, std::weak_ptr<class SessionBase>> sessions;
   uint64_t next_session_id = 0;
   bool stopping = false;
 
   net::io_context io;
   tcp::acceptor acceptor{io};
+  std::optional<net::ssl::context> tls;  // set when serving HTTPS
   std::vector<std::thread> threads;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 
@@ -70,30 +75,59 @@ struct HttpServer::Impl {
   void accept();
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+class SessionBase {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server, uint64_t id)
-      : stream_(std::move(socket)), server_(server), id_(id) {}
+  virtual ~SessionBase() = default;
+  virtual void start() = 0;
+  // Closes the connection once everything it owes has been written.
+  virtual void close_when_idle() = 0;
+};
 
-  ~Session() {
+// One connection, plain or TLS (`Stream` is PlainStream or TlsStream).
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server,
+          uint64_t id) requires std::is_same_v<Stream, PlainStream>
+      : stream_(std::move(socket)), server_(server), id_(id) {}
+  Session(tcp::socket socket, net::ssl::context& tls, HttpServer::Impl& server,
+          uint64_t id) requires std::is_same_v<Stream, TlsStream>
+      : stream_(std::move(socket), tls), server_(server), id_(id) {}
+
+  ~Session() override {
     std::lock_guard lock(server_.sessions_mutex);
     server_.sessions.erase(id_);
     server_.sessions_changed.notify_all();
   }
 
-  void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  void start() override {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        beast::get_lowest_layer(self->stream_)
+            .expires_after(std::chrono::seconds(self->server_.options.read_timeout_seconds));
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->close();
+          self->read();
+        });
+      } else {
+        self->read();
+      }
+    });
   }
 
-  // Closes the connection once everything it owes has been written.
-  void close_when_idle() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  void close_when_idle() override {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       self->closing_ = true;
       if (self->in_flight_ == 0) self->close();
     });
   }
 
  private:
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+  auto shared_from_this() {
+    return std::enable_shared_from_this<Session<Stream>>::shared_from_this();
+  }
+
   void read() {
     if (reading_ || closing_ || read_closed_) return;
     if (in_flight_ >= server_.options.pipeline_requests_max) return;  // resumes after a write
@@ -101,9 +135,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options.header_bytes_max));
     parser_->body_limit(server_.options.body_bytes_max);
-    stream_.expires_after(std::chrono::seconds(in_flight_ == 0 && requests_ > 0
-                                                   ? server_.options.idle_timeout_seconds
-                                                   : server_.options.read_timeout_seconds));
+    lowest().expires_after(std::chrono::seconds(in_flight_ == 0 && requests_ > 0
+                                                    ? server_.options.idle_timeout_seconds
+                                                    : server_.options.read_timeout_seconds));
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
@@ -123,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
           ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-          ec == net::error::eof) {
+          ec == net::error::eof || ec == net::ssl::error::stream_truncated) {
         if (in_flight_ == 0) close();
         return;
       }
@@ -175,7 +209,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto next = ready_.find(next_write_);
     if (next == ready_.end()) return;
     writing_ = true;
-    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    lowest().expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
     http::async_write(
         stream_, next->second,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
@@ -219,7 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
           return self->close();
         }
         auto held = std::make_shared<std::string>(std::move(*chunk));
-        self->stream_.expires_after(
+        self->lowest().expires_after(
             std::chrono::seconds(self->server_.options.read_timeout_seconds));
         net::async_write(self->stream_, net::buffer(*held),
                          [self, source, held](beast::error_code ec, size_t) {
@@ -237,11 +271,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl& server_;
   const uint64_t id_;
   beast::flat_buffer buffer_;
@@ -265,13 +299,17 @@ void HttpServer::Impl::accept() {
       if (ec == net::error::operation_aborted) return;
       return accept();
     }
-    std::shared_ptr<Session> session;
+    std::shared_ptr<SessionBase> session;
     {
       std::lock_guard lock(sessions_mutex);
       if (stopping) return;
       if (sessions.size() < options.connections_max) {
         const uint64_t id = next_session_id++;
-        session = std::make_shared<Session>(std::move(socket), *this, id);
+        if (tls) {
+          session = std::make_shared<Session<TlsStream>>(std::move(socket), *tls, *this, id);
+        } else {
+          session = std::make_shared<Session<PlainStream>>(std::move(socket), *this, id);
+        }
         sessions.emplace(id, session);
       }
     }
@@ -287,6 +325,23 @@ HttpServer::~HttpServer() { shutdown(0); }
 
 Status HttpServer::start() {
   beast::error_code ec;
+  if (impl_->options.tls()) {
+    impl_->tls.emplace(net::ssl::context::tls_server);
+    net::ssl::context& tls = *impl_->tls;
+    tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    tls.use_certificate_chain_file(impl_->options.tls_cert_file, ec);
+    if (ec) {
+      return Status::error("cannot read the TLS certificate '" + impl_->options.tls_cert_file +
+                           "': " + ec.message());
+    }
+    tls.use_private_key_file(impl_->options.tls_key_file, net::ssl::context::pem, ec);
+    if (ec) {
+      return Status::error("cannot read the TLS key '" + impl_->options.tls_key_file +
+                           "': " + ec.message());
+    }
+  }
   const auto address = net::ip::make_address(impl_->options.address, ec);
   if (ec) return Status::error("invalid listen address '" + impl_->options.address + "'");
   const tcp::endpoint endpoint{address, impl_->options.port};
@@ -329,7 +384,7 @@ void HttpServer::shutdown(int64_t drain_seconds) {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard lock(impl_->sessions_mutex);
     for (auto& [id, weak] : impl_->sessions) {

@@ -1,6 +1,6 @@
 // The HTTP/1.1 server (Boost.Beast): keep-alive and pipelining (responses in request
 // order), limits on header and body size, a read timeout per request, several I/O
-// threads, and a graceful shutdown. The only file that includes Beast/Asio is
+// threads, a graceful shutdown, and optionally TLS. The only file that includes Beast/Asio is
 // http_server.cpp. Requests are handed to an HttpHandler; responses may come back on
 // any thread.
 #pragma once
@@ -24,6 +24,11 @@ struct HttpServerOptions {
   int64_t idle_timeout_seconds = 60;  // a keep-alive connection with nothing to read
   size_t pipeline_requests_max = 32;  // unanswered requests per connection
   size_t connections_max = 10'000;
+  // HTTPS when both are set: PEM files of the certificate chain and its private key
+  // (TLS 1.2 and newer, through OpenSSL).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls() const { return !tls_cert_file.empty(); }
 };
 
 class HttpServer {

@@ -370,6 +370,9 @@ int main(int argc, char** argv) {
       ->add_option("--rate-limit-burst", serve_options.rate_limit_burst,
                    "Token bucket size per token")
       ->capture_default_str();
+  serve->add_option("--tls-cert", serve_options.tls_cert_file,
+                    "Serve HTTPS with this PEM certificate chain (with --tls-key)");
+  serve->add_option("--tls-key", serve_options.tls_key_file, "The certificate's PEM private key");
   serve
       ->add_option("--route-cents-per-km", serve_options.route_cents_per_km,
                    "Order routing: shipment cost per km to the shopper, in cents")

@@ -62,6 +62,12 @@ int run_serve(const ServeOptions& options) {
   http.io_threads = options.io_threads;
   http.body_bytes_max = options.body_bytes_max;
   http.read_timeout_seconds = options.read_timeout_seconds;
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    std::fprintf(stderr, "stockd: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  http.tls_cert_file = options.tls_cert_file;
+  http.tls_key_file = options.tls_key_file;
 
   FileConfig config;
   std::string error;
@@ -165,16 +171,15 @@ int run_serve(const ServeOptions& options) {
     std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
     return 2;
   }
-  std::printf("stockd: listening on http://%s:%u\n", http.address.c_str(), server.port());
-  std::printf("stockd: dashboard at http://%s:%u/ (API described in docs/openapi.yaml)\n",
-              http.address.c_str(), server.port());
+  const std::string base = std::string(http.tls() ? "https" : "http") + "://" + http.address + ":" +
+                           std::to_string(server.port());
+  std::printf("stockd: listening on %s\n", base.c_str());
+  std::printf("stockd: dashboard at %s/ (API described in docs/openapi.yaml)\n", base.c_str());
   if (!demo_token.empty()) {
     std::printf("stockd: demo admin token (this run only): %s\n", demo_token.c_str());
-    std::printf("stockd: open the dashboard: http://%s:%u/#token=%s\n", http.address.c_str(),
-                server.port(), demo_token.c_str());
-    std::printf("stockd: try: curl -H 'Authorization: Bearer %s' http://%s:%u/v1/stock/%s\n",
-                demo_token.c_str(), http.address.c_str(), server.port(),
-                demo_skus().front().c_str());
+    std::printf("stockd: open the dashboard: %s/#token=%s\n", base.c_str(), demo_token.c_str());
+    std::printf("stockd: try: curl -H 'Authorization: Bearer %s' %s/v1/stock/%s\n",
+                demo_token.c_str(), base.c_str(), demo_skus().front().c_str());
   }
   std::fflush(stdout);
 

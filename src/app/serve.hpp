@@ -14,7 +14,9 @@ struct ServeOptions {
   size_t io_threads = 2;
   double rate_limit_per_second = 2000;
   double rate_limit_burst = 4000;
-  int64_t route_cents_per_km = 2;  // order routing: a shipment's cost per km to the shopper
+  int64_t route_cents_per_km = 2;
+  std::string tls_cert_file;  // HTTPS with both (PEM)
+  std::string tls_key_file;   // order routing: a shipment's cost per km to the shopper
   size_t body_bytes_max = 16 * 1024 * 1024;
   int64_t read_timeout_seconds = 30;
   bool demo = false;                   // load the demo retailer if the store is empty

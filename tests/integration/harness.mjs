@@ -25,7 +25,7 @@ export async function startServer({ dataDir = tempDir(), args = [], env = {}, ke
     const timer = setTimeout(() => reject(new Error('stockd did not start: ' + output + errors)), 60000);
     proc.stdout.on('data', (chunk) => {
       output += chunk;
-      const match = output.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      const match = output.match(/listening on (https?:\/\/[\d.]+:\d+)/);
       if (match) { clearTimeout(timer); resolve(match[1]); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`stockd exited ${code}: ${output}${errors}`)); });

@@ -4,7 +4,11 @@
 // stock rebuilt from the ledger.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, call, declareShop, receipt } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
+import { startServer, call, declareShop, receipt, tempDir, ADMIN } from './harness.mjs';
 
 let server;
 const now = () => new Date().toISOString();
@@ -148,4 +152,36 @@ test('point in time: stock as it was recorded at T, rebuilt from the ledger', as
   assert.equal(current.body.positions[0].on_hand, 7);
   assert.equal((await call(server, 'GET', '/v1/stock/SEC-T?as_of=2020-01-01T00:00:00Z')).status, 404);
   assert.equal((await call(server, 'GET', '/v1/stock/SEC-T?as_of=yesterday')).status, 422);
+});
+
+test('HTTPS: --tls-cert and --tls-key serve TLS that verifies against the certificate', async () => {
+  const dir = tempDir();
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const tls = await startServer({ args: ['--tls-cert', cert, '--tls-key', key] });
+  try {
+    assert.match(tls.url, /^https:/);
+    const get = (path, options = {}) => new Promise((resolve, reject) => {
+      const request = https.request(tls.url + path, { ca: readFileSync(cert), headers: { authorization: `Bearer ${ADMIN}` }, ...options }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => { body += chunk; });
+        response.on('end', () => resolve({ status: response.statusCode, body }));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    const health = await get('/healthz');
+    assert.equal(health.status, 200);
+    const locations = await get('/v1/locations');
+    assert.equal(locations.status, 200);
+    // A client that does not trust the certificate refuses it; plain HTTP gets no answer.
+    await assert.rejects(get('/healthz', { ca: undefined }));
+    await assert.rejects(fetch(tls.url.replace('https:', 'http:') + '/healthz'));
+  } finally {
+    await tls.stop();
+  }
+  // Both or neither.
+  await assert.rejects(startServer({ args: ['--tls-cert', cert] }));
 });
