@@ -9,6 +9,7 @@
 #include "codec/json.hpp"
 #include "core/ids.hpp"
 #include "core/ledger.hpp"
+#include "core/velocity.hpp"
 #include "engine/audit.hpp"
 #include "engine/store.hpp"
 
@@ -193,6 +194,13 @@ std::optional<StockView> stock_as_of(ApiContext& api, const std::string& sku, Ti
         if (record->received_at > as_of) return true;
         for (const LedgerDelta& delta : record->deltas) {
           positions[delta.location].bucket(delta.bucket) += delta.delta;
+        }
+        // Velocity as the engine keeps it: sales and shipments, applied or superseded.
+        if (record->kind == RecordKind::event &&
+            (record->event.type == EventType::sale || record->event.type == EventType::shipment) &&
+            (record->status == EventStatus::applied || record->status == EventStatus::superseded)) {
+          record_sale(positions[record->event.location], record->event.quantity,
+                      record->effective_occurred_at);
         }
         for (const PositionVersion& version : record->versions) {
           Position& position = positions[version.location];

@@ -291,6 +291,25 @@ void get_availability(ApiContext& api, Call call) {
           options)) {
     return call.respond(std::move(*problem_response));
   }
+  if (const std::string_view text = call.query_value("as_of"); !text.empty()) {
+    // As it was: positions rebuilt from the ledger, under today's channel rules.
+    const std::optional<Timestamp> as_of = parse_rfc3339(text);
+    if (!as_of) return call.respond(validation_problem("as_of", "an RFC 3339 time"));
+    if (catalog->find_bundle(sku) != nullptr) {
+      return call.respond(validation_problem("as_of", "as_of is for SKUs, not bundles"));
+    }
+    if (api.store == nullptr) {
+      return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
+                                  "this server runs without direct ledger access"));
+    }
+    std::string error;
+    const std::optional<StockView> view = stock_as_of(api, sku, *as_of, &error);
+    if (!view) return call.respond(problem(500, "storage-error", "Storage error", error));
+    json::object body = availability_json(*view, *channel, *catalog, options, *as_of);
+    body["as_of"] = format_rfc3339(*as_of);
+    body["degraded"] = false;  // sync health is not part of the ledger
+    return call.respond(json_response(200, body));
+  }
   std::shared_ptr<const Channel> degraded = degraded_channel(api, *channel);
   if (degraded) channel = degraded.get();
   if (const Bundle* bundle = catalog->find_bundle(sku)) {

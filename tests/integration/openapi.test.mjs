@@ -200,6 +200,7 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('GET', '/v1/audit?limit=0', {}, 422);
     await through('GET', '/v1/audit/verify', {}, 200);
     await through('GET', `/v1/stock/SPEC-1?as_of=${new Date().toISOString()}`, {}, 200);
+    await through('GET', `/v1/availability/SPEC-1?channel=web&as_of=${new Date().toISOString()}`, {}, 200);
     assert.ok(expectations.length >= 30);
   } finally {
     prism.kill('SIGTERM');

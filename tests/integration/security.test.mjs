@@ -150,6 +150,11 @@ test('point in time: stock as it was recorded at T, rebuilt from the ledger', as
   assert.equal(then.body.positions[0].version, 1);
   const current = await call(server, 'GET', '/v1/stock/SEC-T');
   assert.equal(current.body.positions[0].on_hand, 7);
+  // What the channel showed then (web keeps a buffer of 2): 8, now 5.
+  const shown = await call(server, 'GET', `/v1/availability/SEC-T?channel=web&as_of=${t1}`);
+  assert.equal(shown.status, 200, shown.text);
+  assert.equal(shown.body.available, 8);
+  assert.equal((await call(server, 'GET', '/v1/availability/SEC-T?channel=web')).body.available, 5);
   assert.equal((await call(server, 'GET', '/v1/stock/SEC-T?as_of=2020-01-01T00:00:00Z')).status, 404);
   assert.equal((await call(server, 'GET', '/v1/stock/SEC-T?as_of=yesterday')).status, 422);
 });
