@@ -194,6 +194,7 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
   };
   GroupReserveRequest request;
   request.channel = channel_id;
+  request.principal = call.principal.token_id;
   request.ttl =
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
   const auto add = [&](const std::string& line_sku, int64_t line_quantity) {
@@ -451,10 +452,13 @@ void commit_reservation(ApiContext& api, Call call) {
   }
   std::string id = call.params.at(0);
   if (id.starts_with("g")) {
-    return api.engine.end_group(std::move(id), ReservationState::committed, std::move(order_id),
-                                [respond = std::move(call.respond)](GroupResult result) {
-                                  answer_group(respond, result, 200);
-                                });
+    const std::string principal = call.principal.token_id;
+    return api.engine.end_group(
+        std::move(id), ReservationState::committed, std::move(order_id),
+        [respond = std::move(call.respond)](GroupResult result) {
+          answer_group(respond, result, 200);
+        },
+        principal);
   }
   end_as_principal(api, std::move(call), std::move(id), ReservationState::committed,
                    std::move(order_id));
@@ -463,10 +467,13 @@ void commit_reservation(ApiContext& api, Call call) {
 void release_reservation(ApiContext& api, Call call) {
   std::string id = call.params.at(0);
   if (id.starts_with("g")) {
-    return api.engine.end_group(std::move(id), ReservationState::released, "",
-                                [respond = std::move(call.respond)](GroupResult result) {
-                                  answer_group(respond, result, 200);
-                                });
+    const std::string principal = call.principal.token_id;
+    return api.engine.end_group(
+        std::move(id), ReservationState::released, "",
+        [respond = std::move(call.respond)](GroupResult result) {
+          answer_group(respond, result, 200);
+        },
+        principal);
   }
   end_as_principal(api, std::move(call), std::move(id), ReservationState::released, "");
 }

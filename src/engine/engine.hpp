@@ -123,6 +123,7 @@ struct GroupReserveRequest {
   // Idempotency-Key: the outcome is stored under `request_key` in the group's durable write.
   std::string request_key;  // "" = none
   Sha256Digest request_fingerprint{};
+  std::string principal;  // who asks (API token id), recorded in the ledger
 };
 
 struct GroupReservation {
@@ -273,7 +274,7 @@ class Engine {
   // one atomic durable write. One group operation runs at a time (no deadlock).
   void reserve_group(GroupReserveRequest request, std::function<void(GroupResult)> done);
   void end_group(std::string id, ReservationState to, std::string order_id,
-                 std::function<void(GroupResult)> done);
+                 std::function<void(GroupResult)> done, std::string principal = "");
   // A group as stored, with its members as they are now.
   void get_group(std::string id, std::function<void(GroupResult)> done);
   // Orders (engine/orders.cpp), run by the coordinator like groups, so an order's

@@ -225,7 +225,9 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
       group.units = request.units;
       for (const auto& [sku, quantity] : needed) {
         Shard& shard = shard_for_sku(sku);
+        shard.current_principal_ = request.principal;
         shard.place_hold(sku, chosen->location, request.channel, quantity, request.ttl, now);
+        shard.current_principal_.clear();
         group.member_ids.push_back(shard.last_hold_id_);
         group.members.push_back(shard.active_.at(shard.last_hold_id_));
       }
@@ -248,10 +250,10 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
 }
 
 void Engine::end_group(std::string id, ReservationState to, std::string order_id,
-                       std::function<void(GroupResult)> done) {
+                       std::function<void(GroupResult)> done, std::string principal) {
   STOCKD_ASSERT(to != ReservationState::active);
   std::function<void()> task = [this, id = std::move(id), to, order_id = std::move(order_id),
-                                done]() mutable {
+                                principal = std::move(principal), done]() mutable {
     GroupResult result;
     std::optional<GroupReservation> group = find_group(store_, id);
     if (!group) {
@@ -285,7 +287,9 @@ void Engine::end_group(std::string id, ReservationState to, std::string order_id
         members.emplace_back(shard, &found->second);
       }
       for (auto& [shard, reservation] : members) {
+        shard->current_principal_ = principal;
         result.group.members.push_back(shard->end(*reservation, to, order_id, now).reservation);
+        shard->current_principal_.clear();
       }
       group->state = to;
       WriteSet merged;
