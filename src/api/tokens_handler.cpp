@@ -26,7 +26,8 @@ json::value time_or_null(Timestamp at) {
 
 json::array scopes_json(uint32_t scopes) {
   json::array out;
-  std::string_view text = scopes_text(scopes);
+  const std::string all = scopes_text(scopes);
+  std::string_view text = all;
   while (!text.empty()) {
     const size_t comma = text.find(',');
     out.emplace_back(text.substr(0, comma));
