@@ -367,6 +367,11 @@ int main(int argc, char** argv) {
                    "Requests per second per token (0 = unlimited)")
       ->capture_default_str();
   serve
+      ->add_option("--token-review-days", serve_options.token_review_days,
+                   "Alert on active tokens unused for this many days")
+      ->check(CLI::Range(int64_t{0}, int64_t{3650}))
+      ->capture_default_str();
+  serve
       ->add_option("--rate-limit-burst", serve_options.rate_limit_burst,
                    "Token bucket size per token")
       ->capture_default_str();

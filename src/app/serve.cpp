@@ -114,6 +114,7 @@ int run_serve(const ServeOptions& options) {
   ApiOptions api_options;
   api_options.rate_per_second = options.rate_limit_per_second;
   api_options.rate_burst = options.rate_limit_burst;
+  api_options.token_unused_days = options.token_review_days;
   api_options.route_cents_per_km = options.route_cents_per_km;
   Api api(*engine, tokens, clock, api_options);
   WebhookOptions webhook_options;

@@ -14,6 +14,7 @@ struct ServeOptions {
   size_t io_threads = 2;
   double rate_limit_per_second = 2000;
   double rate_limit_burst = 4000;
+  int64_t token_review_days = 30;  // active tokens idle this long raise an alert
   int64_t route_cents_per_km = 2;
   std::string tls_cert_file;  // HTTPS with both (PEM)
   std::string tls_key_file;   // order routing: a shipment's cost per km to the shopper

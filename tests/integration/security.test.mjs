@@ -159,6 +159,25 @@ test('point in time: stock as it was recorded at T, rebuilt from the ledger', as
   assert.equal((await call(server, 'GET', '/v1/stock/SEC-T?as_of=yesterday')).status, 422);
 });
 
+test('tokens unused for the review period raise an alert with the action, cleared on revoke', async () => {
+  const strict = await startServer({ args: ['--token-review-days', '0'] });
+  try {
+    const made = await call(strict, 'POST', '/v1/tokens', { body: { name: 'forgotten', scopes: ['stock:read'] } });
+    assert.equal(made.status, 201);
+    const alertFor = async () => (await call(strict, 'GET', '/v1/alerts')).body.active.find((a) => a.kind === 'token_unused' && a.message.includes(made.body.id));
+    let alert;
+    for (let i = 0; i < 40 && !alert; ++i) { await new Promise((r) => setTimeout(r, 100)); alert = await alertFor(); }
+    assert.ok(alert, 'token_unused alert');
+    assert.match(alert.action, /revoke/);
+    assert.equal((await call(strict, 'DELETE', `/v1/tokens/${made.body.id}`)).status, 204);
+    let cleared = false;
+    for (let i = 0; i < 40 && !cleared; ++i) { await new Promise((r) => setTimeout(r, 100)); cleared = !(await alertFor()); }
+    assert.ok(cleared, 'cleared once revoked');
+  } finally {
+    await strict.stop();
+  }
+});
+
 test('HTTPS: --tls-cert and --tls-key serve TLS that verifies against the certificate', async () => {
   const dir = tempDir();
   const cert = join(dir, 'cert.pem');
