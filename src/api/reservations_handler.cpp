@@ -412,6 +412,27 @@ void get_reservation(ApiContext& api, Call call) {
 
 namespace {
 
+// Ends a group hold as `call.principal`; a channel-restricted token only its channels' groups.
+void end_group_as_principal(ApiContext& api, Call call, std::string id, ReservationState to,
+                            std::string order_id) {
+  if (!call.principal.restrictions.channels.empty()) {
+    std::optional<HttpResponse> refusal;
+    api.engine.get_group(id, [&](GroupResult found) {  // answers inline from the store
+      if (found.status == ReserveStatus::ok) {
+        refusal = forbid_channel(call.principal, found.group.channel);
+      }
+    });
+    if (refusal) return call.respond(std::move(*refusal));
+  }
+  const std::string principal = call.principal.token_id;
+  api.engine.end_group(
+      std::move(id), to, std::move(order_id),
+      [respond = std::move(call.respond)](GroupResult result) {
+        answer_group(respond, result, 200);
+      },
+      principal);
+}
+
 // Ends a single hold as `call.principal`; a channel-restricted token only its channels' holds.
 void end_as_principal(ApiContext& api, Call call, std::string id, ReservationState to,
                       std::string order_id) {
@@ -452,13 +473,8 @@ void commit_reservation(ApiContext& api, Call call) {
   }
   std::string id = call.params.at(0);
   if (id.starts_with("g")) {
-    const std::string principal = call.principal.token_id;
-    return api.engine.end_group(
-        std::move(id), ReservationState::committed, std::move(order_id),
-        [respond = std::move(call.respond)](GroupResult result) {
-          answer_group(respond, result, 200);
-        },
-        principal);
+    return end_group_as_principal(api, std::move(call), std::move(id), ReservationState::committed,
+                                  std::move(order_id));
   }
   end_as_principal(api, std::move(call), std::move(id), ReservationState::committed,
                    std::move(order_id));
@@ -467,13 +483,8 @@ void commit_reservation(ApiContext& api, Call call) {
 void release_reservation(ApiContext& api, Call call) {
   std::string id = call.params.at(0);
   if (id.starts_with("g")) {
-    const std::string principal = call.principal.token_id;
-    return api.engine.end_group(
-        std::move(id), ReservationState::released, "",
-        [respond = std::move(call.respond)](GroupResult result) {
-          answer_group(respond, result, 200);
-        },
-        principal);
+    return end_group_as_principal(api, std::move(call), std::move(id), ReservationState::released,
+                                  "");
   }
   end_as_principal(api, std::move(call), std::move(id), ReservationState::released, "");
 }

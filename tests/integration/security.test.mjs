@@ -84,6 +84,13 @@ test('a channel token reserves and orders on its channel only', async () => {
   const marketHold = await call(server, 'POST', '/v1/reservations', { body: { sku: 'SEC-C', channel: 'market', quantity: 1 } });
   assert.equal((await call(server, 'DELETE', `/v1/reservations/${marketHold.body.id}`, as)).status, 403);
   assert.equal((await call(server, 'DELETE', `/v1/reservations/${held.body.id}`, as)).status, 200);
+  // The same for group holds (carts and bundles).
+  await call(server, 'POST', '/v1/events', { body: receipt('SEC-C2', 20, 'W1') });
+  const marketCart = await call(server, 'POST', '/v1/reservations', { body: { channel: 'market', lines: [{ sku: 'SEC-C', quantity: 1 }, { sku: 'SEC-C2', quantity: 1 }] } });
+  assert.equal(marketCart.status, 201, marketCart.text);
+  assert.equal((await call(server, 'DELETE', `/v1/reservations/${marketCart.body.id}`, as)).status, 403);
+  assert.equal((await call(server, 'POST', `/v1/reservations/${marketCart.body.id}/commit`, { ...as, body: { order_id: 'o-x' } })).status, 403);
+  assert.equal((await call(server, 'DELETE', `/v1/reservations/${marketCart.body.id}`)).status, 200);
   const order = await call(server, 'POST', '/v1/orders', { ...as, body: { id: 'sec-o1', channel: 'market', lines: [{ sku: 'SEC-C', quantity: 1 }], ship_to: { lat: 52.5, lon: 13.4 } } });
   assert.equal(order.status, 403);
 });
