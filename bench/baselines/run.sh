@@ -77,7 +77,8 @@ run_pg "$pgbin/initdb" -D "$work/pg" -U bench -A trust >/dev/null
 run_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
   -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c synchronous_commit=on -c fsync=on -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
 psql_run() { run_pg psql -q -h 127.0.0.1 -p $pg_port -U bench -d postgres "$@"; }
-psql_run -c "CREATE TABLE positions (sku int, location int, on_hand bigint NOT NULL, reserved bigint NOT NULL, PRIMARY KEY (sku, location));" \
+psql_run -c "CREATE TABLE events (source text, id text, sku int, location int, quantity bigint, received_at timestamptz DEFAULT now(), PRIMARY KEY (source, id));" \
+         -c "CREATE TABLE positions (sku int, location int, on_hand bigint NOT NULL, reserved bigint NOT NULL, PRIMARY KEY (sku, location));" \
          -c "INSERT INTO positions SELECT s, l, 1000000000, 0 FROM generate_series(0, 9999) s, generate_series(0, 9) l;" \
          -c "VACUUM ANALYZE positions;"
 pg_run() {  # $1 = script, $2 = clients, $3 = hot (0|1) -> transactions/s
@@ -108,6 +109,22 @@ redis_run() {  # $1 = always|everysec, $2 = hot (0|1) -> requests/s
   kill $pid; wait $pid 2>/dev/null || true
 }
 
+# Event ingest: NDJSON batches of 1,000 facts (stockd) vs one transaction per 1,000 that
+# inserts each event under its idempotency key and updates the positions (PostgreSQL).
+stockd_ingest() {
+  wrk -t2 -c16 -d"${seconds}s" -s bench/baselines/ingest.lua "$url" 2>/dev/null |
+    awk '/Requests\/sec/ {printf "%.0f\n", $2 * 1000}'
+}
+pg_ingest() {  # best of 4 and 16 clients -> events/s
+  local best=0 v
+  for c in 4 16; do
+    v=$(run_pg "$pgbin/pgbench" -n -h 127.0.0.1 -p $pg_port -U bench -c "$c" -j 2 -T "$seconds" \
+      -f "$work/pg_ingest.sql" postgres 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3 * 1000}')
+    [ "${v:-0}" -gt "$best" ] && best=$v
+  done
+  echo "$best"
+}
+
 # --- the runs -----------------------------------------------------------------
 declare -A results
 for hot in 0 1; do
@@ -122,6 +139,11 @@ for hot in 0 1; do
     done
     for mode in always everysec; do results[redis_$mode,$hot]+="$(redis_run $mode $hot) "; done
   done
+done
+
+for r in $(seq "$repeats"); do
+  results[ingest_stockd]+="$(stockd_ingest) "
+  results[ingest_pg]+="$(pg_ingest) "
 done
 
 echo "Durable reservations, $(nproc) cores shared by servers and load generators, ${seconds}s x $repeats runs (median, min-max)"
@@ -148,3 +170,11 @@ echo
 for base in pg_guarded pg_for_update redis_always redis_everysec; do
   echo "stockd / $base: random $(ratio "${med[stockd,0]}" "${med[$base,0]}"), hot $(ratio "${med[stockd,1]}" "${med[$base,1]}")"
 done
+
+echo
+echo "Durable event ingest, batches of 1,000 (median events/s, min-max): stockd NDJSON over HTTP, 16 connections; PostgreSQL insert-with-idempotency-key + update per 1,000, best of 4 and 16 clients"
+i_s=$(tr ' ' '\n' <<<"${results[ingest_stockd]}" | grep . | median)
+i_p=$(tr ' ' '\n' <<<"${results[ingest_pg]}" | grep . | median)
+echo "| stockd | $i_s | $(tr ' ' '\n' <<<"${results[ingest_stockd]}" | grep . | spread) |"
+echo "| PostgreSQL | $i_p | $(tr ' ' '\n' <<<"${results[ingest_pg]}" | grep . | spread) |"
+echo "stockd / PostgreSQL ingest: $(ratio "$i_s" "$i_p")"
