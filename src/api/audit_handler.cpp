@@ -116,10 +116,7 @@ void get_audit(ApiContext& api, Call call) {
     if (!cursor) return call.respond(validation_problem("cursor", "a cursor from next_cursor"));
     start = *cursor;
   }
-  if (api.store == nullptr) {
-    return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
-                                "this server runs without direct ledger access"));
-  }
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   const std::optional<uint32_t> only_stream =
       sku.empty() ? std::nullopt : std::optional(api.engine.shard_of(sku));
   json::array records;
@@ -160,10 +157,7 @@ void get_audit(ApiContext& api, Call call) {
 }
 
 void get_audit_verify(ApiContext& api, Call call) {
-  if (api.store == nullptr) {
-    return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
-                                "this server runs without direct ledger access"));
-  }
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   const AuditReport report = verify_ledger(*api.store);
   json::object body{{"ok", report.ok}, {"records", report.records}, {"streams", report.streams}};
   if (!report.ok) {

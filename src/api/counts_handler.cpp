@@ -37,12 +37,6 @@ std::optional<int64_t> stored_unit_cost(Store& store, const std::string& sku) {
   return cents;
 }
 
-std::optional<HttpResponse> need_store(const ApiContext& api) {
-  if (api.store != nullptr) return std::nullopt;
-  return problem(503, "ledger-unavailable", "Ledger unavailable",
-                 "this server runs without direct ledger access");
-}
-
 json::object summary_json(const VarianceSummary& summary) {
   return json::object{{"counts", summary.counts},
                       {"system_units", summary.system_units},
@@ -99,7 +93,7 @@ void put_item(ApiContext& api, Call call) {
       !reader.integer("unit_cost_cents", cents, 0, 100'000'000'000, true)) {
     return call.respond(reader.error());
   }
-  if (auto unavailable = need_store(api)) return call.respond(std::move(*unavailable));
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   if (Status status = api.store->put_aux(std::string(kItemPrefix) + sku, std::to_string(cents));
       !status.is_ok()) {
     return call.respond(problem(500, "storage-error", "Storage error", status.message()));
@@ -109,7 +103,7 @@ void put_item(ApiContext& api, Call call) {
 
 void get_item(ApiContext& api, Call call) {
   const std::string& sku = call.params.at(0);
-  if (auto unavailable = need_store(api)) return call.respond(std::move(*unavailable));
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   const std::optional<int64_t> cents = stored_unit_cost(*api.store, sku);
   if (!cents)
     return call.respond(problem(404, "not-found", "Not found", "no unit cost for this SKU"));
@@ -198,7 +192,7 @@ void post_counts(ApiContext& api, Call call) {
     if (cost >= 0) out.unit_cost_cents = cost;
     parsed.push_back(std::move(out));
   }
-  if (auto unavailable = need_store(api)) return call.respond(std::move(*unavailable));
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   Store& store = *api.store;
   // The same count again: its first answer, if the body is the same.
   const Sha256Digest fingerprint = sha256("POST /v1/counts\n", call.request.body);
@@ -297,7 +291,7 @@ void post_counts(ApiContext& api, Call call) {
 }
 
 void get_count(ApiContext& api, Call call) {
-  if (auto unavailable = need_store(api)) return call.respond(std::move(*unavailable));
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   const std::optional<std::string> stored =
       api.store->get_aux(std::string(kCountPrefix) + call.params.at(0));
   if (!stored) return call.respond(problem(404, "not-found", "Not found", "no such count"));
@@ -316,7 +310,7 @@ void get_reconciliation(ApiContext& api, Call call) {
     return call.respond(validation_problem("location", "unknown location '" + location + "'",
                                            "unknown-location", "Unknown location"));
   }
-  if (auto unavailable = need_store(api)) return call.respond(std::move(*unavailable));
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   Store& store = *api.store;
   ReconciliationCalculator calculator(
       from, to, location, [&](const std::string& sku) { return stored_unit_cost(store, sku); });
@@ -365,7 +359,7 @@ void get_count_schedule(ApiContext& api, Call call) {
       return call.respond(validation_problem("capacity", "capacity is 1..1000"));
     }
   }
-  if (auto unavailable = need_store(api)) return call.respond(std::move(*unavailable));
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   Store& store = *api.store;
   const Timestamp now = api.clock.now();
   std::vector<std::string> skus;

@@ -205,10 +205,7 @@ void get_sku_ledger(ApiContext& api, Call call) {
     if (limit < 1 || limit > 100)
       return call.respond(validation_problem("limit", "limit is 1..100"));
   }
-  if (api.store == nullptr) {
-    return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
-                                "this server runs without direct ledger access"));
-  }
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   json::array entries;
   size_t scanned = 0;
   const Status status = api.store->for_each_ledger_record_reverse(

@@ -113,6 +113,8 @@ void get_scorecard(ApiContext& api, Call call);
 class LiveFeed;
 class Store;
 struct LedgerRecord;
+// 503 when the server runs without direct ledger access (api.store), nullopt otherwise.
+std::optional<HttpResponse> ledger_unavailable(const ApiContext& api);
 // Every ledger record in (stream, sequence) order, decoded; false with `error` set when
 // the store fails or a record does not decode.
 bool for_each_decoded_ledger_record(Store& store,

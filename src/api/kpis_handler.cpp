@@ -104,6 +104,12 @@ json::object kpis_json(const Kpis& kpis) {
 
 }  // namespace
 
+std::optional<HttpResponse> ledger_unavailable(const ApiContext& api) {
+  if (api.store != nullptr) return std::nullopt;
+  return problem(503, "ledger-unavailable", "Ledger unavailable",
+                 "this server runs without direct ledger access");
+}
+
 bool for_each_decoded_ledger_record(Store& store,
                                     const std::function<void(const LedgerRecord&)>& visit,
                                     std::string* error) {

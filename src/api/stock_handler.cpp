@@ -231,6 +231,22 @@ void bundle_availability(ApiContext& api, const Bundle& bundle,
 
 }  // namespace
 
+namespace {
+
+// The SKU's stock as recorded by `as_of` (GET stock and availability with as_of), or the
+// problem to answer: no ledger access (503) or a storage error (500).
+std::optional<HttpResponse> read_stock_as_of(ApiContext& api, const std::string& sku,
+                                             Timestamp as_of, StockView& out) {
+  if (auto unavailable = ledger_unavailable(api)) return unavailable;
+  std::string error;
+  std::optional<StockView> view = stock_as_of(api, sku, as_of, &error);
+  if (!view) return problem(500, "storage-error", "Storage error", error);
+  out = std::move(*view);
+  return std::nullopt;
+}
+
+}  // namespace
+
 void get_stock(ApiContext& api, Call call) {
   std::string sku = call.params.at(0);
   if (!is_valid_sku(sku)) {
@@ -239,18 +255,15 @@ void get_stock(ApiContext& api, Call call) {
   if (const std::string_view text = call.query_value("as_of"); !text.empty()) {
     const std::optional<Timestamp> as_of = parse_rfc3339(text);
     if (!as_of) return call.respond(validation_problem("as_of", "an RFC 3339 time"));
-    if (api.store == nullptr) {
-      return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
-                                  "this server runs without direct ledger access"));
+    StockView view;
+    if (auto failure = read_stock_as_of(api, sku, *as_of, view)) {
+      return call.respond(std::move(*failure));
     }
-    std::string error;
-    const std::optional<StockView> view = stock_as_of(api, sku, *as_of, &error);
-    if (!view) return call.respond(problem(500, "storage-error", "Storage error", error));
-    if (view->positions.empty()) {
+    if (view.positions.empty()) {
       return call.respond(problem(404, "unknown-sku", "Unknown SKU",
                                   "no fact had named SKU '" + sku + "' by " + std::string(text)));
     }
-    json::object body = stock_json(*view);
+    json::object body = stock_json(view);
     body["as_of"] = format_rfc3339(*as_of);
     return call.respond(json_response(200, body));
   }
@@ -298,14 +311,11 @@ void get_availability(ApiContext& api, Call call) {
     if (catalog->find_bundle(sku) != nullptr) {
       return call.respond(validation_problem("as_of", "as_of is for SKUs, not bundles"));
     }
-    if (api.store == nullptr) {
-      return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
-                                  "this server runs without direct ledger access"));
+    StockView view;
+    if (auto failure = read_stock_as_of(api, sku, *as_of, view)) {
+      return call.respond(std::move(*failure));
     }
-    std::string error;
-    const std::optional<StockView> view = stock_as_of(api, sku, *as_of, &error);
-    if (!view) return call.respond(problem(500, "storage-error", "Storage error", error));
-    json::object body = availability_json(*view, *channel, *catalog, options, *as_of);
+    json::object body = availability_json(view, *channel, *catalog, options, *as_of);
     body["as_of"] = format_rfc3339(*as_of);
     body["degraded"] = false;  // sync health is not part of the ledger
     return call.respond(json_response(200, body));

@@ -137,10 +137,7 @@ void get_vendor_scorecard(ApiContext& api, Call call) {
     return call.respond(
         validation_problem("vendor", "a vendor id is 1-128 characters of [A-Za-z0-9._:-]"));
   }
-  if (api.store == nullptr) {
-    return call.respond(problem(503, "ledger-unavailable", "Ledger unavailable",
-                                "this server runs without direct ledger access"));
-  }
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   Store& store = *api.store;
   std::vector<PurchaseOrder> pos;
   (void)store.for_each_purchase_order([&](const PurchaseOrder& po) {
