@@ -18,9 +18,19 @@ namespace {
 
 constexpr double kReturnReachKmDefault = 500;
 
-bool is_cancellation_reason(std::string_view reason) {
-  return std::find(std::begin(kCancellationReasons), std::end(kCancellationReasons), reason) !=
-         std::end(kCancellationReasons);
+// Refuses a cancellation (or re-route) reason outside DESIGN §3's list.
+std::optional<HttpResponse> refuse_reason(std::string_view reason) {
+  if (is_cancellation_reason(reason)) return std::nullopt;
+  return validation_problem("reason",
+                            "reason is one of oversold, late_vendor_receipt, damaged_discovery, "
+                            "address_failure, customer_request, other");
+}
+
+// The channel an order was placed on ("" when there is no such order).
+std::string order_channel(ApiContext& api, const std::string& id) {
+  std::string channel;
+  api.engine.get_order(id, [&](OrderResult found) { channel = found.order.channel; });  // inline
+  return channel;
 }
 
 double km_of(int64_t meters) { return std::round(static_cast<double>(meters) / 100) / 10; }
@@ -279,15 +289,9 @@ void cancel_order(ApiContext& api, Call call) {
   if (!reader.only({"reason"}) || !reader.text("reason", reason, true, 64)) {
     return call.respond(reader.error());
   }
-  if (!is_cancellation_reason(reason)) {
-    return call.respond(validation_problem(
-        "reason",
-        "reason is one of oversold, late_vendor_receipt, damaged_discovery, address_failure, "
-        "customer_request, other"));
-  }
+  if (auto refusal = refuse_reason(reason)) return call.respond(std::move(*refusal));
   if (!call.principal.restrictions.channels.empty()) {
-    std::string channel;
-    api.engine.get_order(call.params[0], [&](OrderResult found) { channel = found.order.channel; });
+    const std::string channel = order_channel(api, call.params[0]);
     if (auto refusal = forbid_channel(call.principal, channel); refusal && !channel.empty()) {
       return call.respond(std::move(*refusal));
     }
@@ -307,12 +311,7 @@ void reroute_order(ApiContext& api, Call call) {
   if (!reader.only({"reason", "from_locations"}) || !reader.text("reason", reason, true, 64)) {
     return call.respond(reader.error());
   }
-  if (!is_cancellation_reason(reason)) {
-    return call.respond(validation_problem(
-        "reason",
-        "reason is one of oversold, late_vendor_receipt, damaged_discovery, address_failure, "
-        "customer_request, other"));
-  }
+  if (auto refusal = refuse_reason(reason)) return call.respond(std::move(*refusal));
   std::vector<std::string> from;
   if (const json::value* named = reader.find("from_locations")) {
     if (!named->is_array() || named->as_array().size() > 100) {
@@ -325,9 +324,7 @@ void reroute_order(ApiContext& api, Call call) {
       from.emplace_back(id.as_string());
     }
   }
-  std::string channel_id;
-  api.engine.get_order(call.params[0],
-                       [&](OrderResult found) { channel_id = found.order.channel; });
+  const std::string channel_id = order_channel(api, call.params[0]);
   if (!channel_id.empty()) {
     if (auto refusal = forbid_channel(call.principal, channel_id)) {
       return call.respond(std::move(*refusal));

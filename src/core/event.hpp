@@ -41,6 +41,8 @@ inline constexpr std::string_view kCancellationReasons[] = {
     "address_failure", "customer_request",    "other"};
 inline constexpr std::string_view kReturnConditions[] = {"resellable", "damaged",
                                                          "needs_inspection"};
+// Whether `reason` is one of kCancellationReasons (events and order cancellations).
+bool is_cancellation_reason(std::string_view reason);
 
 struct Event {
   std::string id;

@@ -26,6 +26,10 @@ uint32_t bit(Anomaly anomaly) { return static_cast<uint32_t>(anomaly); }
 
 }  // namespace
 
+bool is_cancellation_reason(std::string_view reason) {
+  return contains(kCancellationReasons, reason);
+}
+
 void BucketDeltas::push(BucketDelta delta) {
   STOCKD_ASSERT(size < items.size());
   items[size++] = delta;
@@ -64,8 +68,7 @@ EventCheck validate_event(const Event& event, const Catalog& catalog) {
   }
   if (type == EventType::cancellation) {
     if (event.reason.empty()) return {EventError::missing_reason, "reason"};
-    if (!contains(kCancellationReasons, event.reason))
-      return {EventError::invalid_reason, "reason"};
+    if (!is_cancellation_reason(event.reason)) return {EventError::invalid_reason, "reason"};
   }
   if ((type == EventType::shrink || type == EventType::adjustment) && event.reason.empty()) {
     return {EventError::missing_reason, "reason"};
