@@ -382,8 +382,8 @@ class Engine {
   bool route_and_allocate(const OrderRequest& request,
                           const std::vector<std::pair<uint32_t, int64_t>>& pieces,
                           const std::set<std::string>& fixed_locations,
-                          const std::set<std::string>& excluded, Timestamp now,
-                          OrderResult& result);
+                          const std::set<std::string>& excluded, Timestamp now, OrderResult& result,
+                          bool placing);
   std::unique_ptr<BoundedQueue<std::function<void()>>> coordinator_queue_;
   std::thread coordinator_;
   uint64_t group_serial_ = 0;

@@ -132,7 +132,7 @@ bool Engine::route_and_allocate(const OrderRequest& request,
                                 const std::vector<std::pair<uint32_t, int64_t>>& pieces,
                                 const std::set<std::string>& fixed_locations,
                                 const std::set<std::string>& excluded, Timestamp now,
-                                OrderResult& result) {
+                                OrderResult& result, bool placing) {
   Order& order = result.order;
   const std::shared_ptr<const Catalog> catalog = this->catalog();
   // Demands: one per SKU, lines of the same SKU summed.
@@ -247,7 +247,7 @@ bool Engine::route_and_allocate(const OrderRequest& request,
   }
   for (const auto& [sku, at] : added) {
     for (const auto& [location, units] : at) {
-      shard_for_sku(sku).add_allocation(order.id, sku, location, units);
+      shard_for_sku(sku).add_allocation(order.id, sku, location, units, placing);
     }
   }
   // Shipments, their delivery windows, and the verdict for each considered node.
@@ -338,7 +338,8 @@ void Engine::place_one(OrderRequest& request, OrderResult& result, Timestamp now
     return;
   }
   result.order = order;
-  if (!pieces.empty() && !route_and_allocate(request, pieces, fixed, {}, now, result)) {
+  if (!pieces.empty() &&
+      !route_and_allocate(request, pieces, fixed, {}, now, result, /*placing=*/true)) {
     result.status = OrderStatus::no_route;
     return;
   }
@@ -356,7 +357,7 @@ void Engine::place_one(OrderRequest& request, OrderResult& result, Timestamp now
   }
   for (const auto& [sku, at] : added) {
     for (const auto& [location, units] : at) {
-      shard_for_sku(sku).add_allocation(placed.id, sku, location, units);
+      shard_for_sku(sku).add_allocation(placed.id, sku, location, units, /*placing=*/true);
     }
   }
   if (pieces.empty()) {
@@ -613,7 +614,7 @@ void Engine::reroute_order(std::string id, std::vector<std::string> from_locatio
       order.cost_cents = 0;
       order.promise_from = order.promise_to = Timestamp{};
       request.order = order;
-      if (!route_and_allocate(request, pieces, fixed, excluded, now, result)) {
+      if (!route_and_allocate(request, pieces, fixed, excluded, now, result, /*placing=*/false)) {
         result.status = OrderStatus::no_route;
         result.order = before;
         return;

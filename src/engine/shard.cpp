@@ -435,12 +435,13 @@ void Shard::load_allocation(const AllocationProgress& progress) {
 }
 
 const AllocationProgress& Shard::add_allocation(const std::string& order_id, const std::string& sku,
-                                                const std::string& location, int64_t quantity) {
+                                                const std::string& location, int64_t quantity,
+                                                bool placing) {
   STOCKD_ASSERT(quantity > 0);
   std::string key = allocation_key(order_id, sku, location);
   // A re-route may allocate again where the order was before: the record accumulates.
   std::optional<AllocationProgress> stored;
-  if (allocations_.find(key) == allocations_.end()) {
+  if (!placing && allocations_.find(key) == allocations_.end()) {
     if (auto bytes = engine_.store_.get_aux(key)) stored = decode_allocation_progress(*bytes);
   }
   auto [it, inserted] = allocations_.try_emplace(

@@ -155,8 +155,11 @@ class Shard {
   // A shipment or cancellation naming one of stockd's orders closes its allocation.
   void note_order_progress(const Event& event);
   // Orders (the coordinator, while this shard is paused): allocation progress records.
+  // `placing` = the order is being placed now, so no earlier record can exist on disk
+  // (a re-route may come back to a node whose allocation was closed: that one is read).
   const AllocationProgress& add_allocation(const std::string& order_id, const std::string& sku,
-                                           const std::string& location, int64_t quantity);
+                                           const std::string& location, int64_t quantity,
+                                           bool placing);
   // Cancels `quantity` open units of an allocation as a cancellation fact of stockd's.
   void cancel_allocation(const AllocationProgress& progress, int64_t quantity,
                          const std::string& reason, Timestamp now);
