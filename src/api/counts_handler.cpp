@@ -221,12 +221,18 @@ void post_counts(ApiContext& api, Call call) {
               [](const Line& a, const Line& b) { return a.sku < b.sku; });
     for (Line& zero : zeros) parsed.push_back(std::move(zero));
   }
-  for (const Line& line : parsed) {
+  // Costs given with the count are remembered for their SKUs (one durable write); the
+  // others are looked up here, not in the answer's callback, which runs on a shard thread.
+  WriteSet costs;
+  for (Line& line : parsed) {
     if (line.unit_cost_cents) {
-      (void)store.put_aux(std::string(kItemPrefix) + line.sku,
-                          std::to_string(*line.unit_cost_cents));
+      costs.aux.emplace_back(std::string(kItemPrefix) + line.sku,
+                             std::to_string(*line.unit_cost_cents));
+    } else {
+      line.unit_cost_cents = stored_unit_cost(store, line.sku);
     }
   }
+  if (!costs.empty()) (void)store.write(costs);
   std::vector<Event> events;
   for (size_t i = 0; i < parsed.size(); ++i) {
     Event event;
@@ -242,52 +248,53 @@ void post_counts(ApiContext& api, Call call) {
     event.principal = call.principal.token_id;
     events.push_back(std::move(event));
   }
-  api.engine.submit_events(
-      std::move(events), [&api, parsed = std::move(parsed), id, location, source, counter, kind,
-                          counted_at_text, fingerprint, record_key,
-                          respond = std::move(call.respond)](std::vector<EventResult> results) {
-        Store& store = *api.store;
-        json::array out_lines;
-        VarianceSummary totals;
-        std::map<std::string, uint64_t> by_status;
-        for (size_t i = 0; i < results.size(); ++i) {
-          const EventResult& result = results[i];
-          json::object line{{"sku", parsed[i].sku},
-                            {"counted", parsed[i].quantity},
-                            {"status", event_status_name(result.status)}};
-          ++by_status[std::string(event_status_name(result.status))];
-          if (result.status == EventStatus::applied) {
-            const int64_t variance = result.on_hand_delta;
-            const int64_t system = parsed[i].quantity - variance;
-            const std::optional<int64_t> cost = stored_unit_cost(store, parsed[i].sku);
-            totals.add(system, parsed[i].quantity, cost);
-            line["system"] = system;
-            line["variance"] = variance;
-            if (cost) line["variance_value_cents"] = variance * *cost;
-            line["version"] = result.version;
-          } else if (result.status == EventStatus::rejected) {
-            line["error"] = event_error_name(result.error);
-          }
-          out_lines.push_back(std::move(line));
-        }
-        json::object status_counts;
-        for (const auto& [name, count] : by_status) status_counts[name] = count;
-        json::object body{{"id", id},
-                          {"location", location},
-                          {"source", source},
-                          {"kind", kind},
-                          {"counted_at", counted_at_text},
-                          {"lines", std::move(out_lines)},
-                          {"statuses", std::move(status_counts)},
-                          {"variance", summary_json(totals)}};
-        if (!counter.empty()) body["counter"] = counter;
-        json::object stored = body;
-        stored["fingerprint"] = to_hex(fingerprint);
-        (void)store.put_aux(record_key, json::serialize(stored));
-        HttpResponse response = json_response(201, body);
-        response.set_header("Location", "/v1/counts/" + id);
-        respond(std::move(response));
-      });
+  api.engine.submit_events(std::move(events),
+                           [&api, parsed = std::move(parsed), id, location, source, counter, kind,
+                            counted_at_text, fingerprint, record_key,
+                            respond = std::move(call.respond)](std::vector<EventResult> results) {
+                             Store& store = *api.store;
+                             json::array out_lines;
+                             VarianceSummary totals;
+                             std::map<std::string, uint64_t> by_status;
+                             for (size_t i = 0; i < results.size(); ++i) {
+                               const EventResult& result = results[i];
+                               json::object line{{"sku", parsed[i].sku},
+                                                 {"counted", parsed[i].quantity},
+                                                 {"status", event_status_name(result.status)}};
+                               ++by_status[std::string(event_status_name(result.status))];
+                               if (result.status == EventStatus::applied) {
+                                 const int64_t variance = result.on_hand_delta;
+                                 const int64_t system = parsed[i].quantity - variance;
+                                 const std::optional<int64_t> cost = parsed[i].unit_cost_cents;
+                                 totals.add(system, parsed[i].quantity, cost);
+                                 line["system"] = system;
+                                 line["variance"] = variance;
+                                 if (cost) line["variance_value_cents"] = variance * *cost;
+                                 line["version"] = result.version;
+                               } else if (result.status == EventStatus::rejected) {
+                                 line["error"] = event_error_name(result.error);
+                               }
+                               out_lines.push_back(std::move(line));
+                             }
+                             json::object status_counts;
+                             for (const auto& [name, count] : by_status)
+                               status_counts[name] = count;
+                             json::object body{{"id", id},
+                                               {"location", location},
+                                               {"source", source},
+                                               {"kind", kind},
+                                               {"counted_at", counted_at_text},
+                                               {"lines", std::move(out_lines)},
+                                               {"statuses", std::move(status_counts)},
+                                               {"variance", summary_json(totals)}};
+                             if (!counter.empty()) body["counter"] = counter;
+                             json::object stored = body;
+                             stored["fingerprint"] = to_hex(fingerprint);
+                             (void)store.put_aux(record_key, json::serialize(stored));
+                             HttpResponse response = json_response(201, body);
+                             response.set_header("Location", "/v1/counts/" + id);
+                             respond(std::move(response));
+                           });
 }
 
 void get_count(ApiContext& api, Call call) {
