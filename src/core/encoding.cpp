@@ -1,6 +1,7 @@
 #include "core/encoding.hpp"
 
 #include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "base/bytes.hpp"
@@ -25,7 +26,7 @@ std::optional<T> finish(const ByteReader& in, T value) {
 
 }  // namespace
 
-constexpr uint8_t kPositionFormat = 2;  // 2 added the sales velocity
+constexpr uint8_t kPositionFormat = 3;  // 2 added the sales velocity, 3 the demand model
 
 std::string encode_position(const Position& position) {
   ByteWriter out;
@@ -42,13 +43,28 @@ std::string encode_position(const Position& position) {
   }
   out.i64(position.sales_rate_milli_per_day);
   put_time(out, position.sales_rate_at);
+  const DemandModel& demand = position.demand;
+  const bool has_demand = demand.open_day != 0;
+  out.u8(has_demand ? 1 : 0);
+  if (has_demand) {
+    out.i64(demand.open_day);
+    out.i64(demand.open_day_units);
+    out.i64(demand.days_closed);
+    out.i64(demand.demand_days);
+    out.i64(demand.days_since_demand);
+    for (const double value : {demand.level, demand.size, demand.size_sq, demand.interval,
+                               demand.error_sq_flat, demand.error_sq_weekly, demand.error_sq_sba}) {
+      put_double(out, value);
+    }
+    for (const double index : demand.season) put_double(out, index);
+  }
   return out.take();
 }
 
 std::optional<Position> decode_position(std::string_view bytes) {
   ByteReader in(bytes);
   const uint8_t format = in.u8();
-  if (format != 1 && format != kPositionFormat) return std::nullopt;
+  if (format < 1 || format > kPositionFormat) return std::nullopt;
   Position position;
   for (const Bucket bucket : kAllBuckets) position.bucket(bucket) = in.i64();
   position.version = in.u64();
@@ -66,6 +82,31 @@ std::optional<Position> decode_position(std::string_view bytes) {
   if (format >= 2) {
     position.sales_rate_milli_per_day = in.i64();
     position.sales_rate_at = get_time(in);
+  }
+  if (format >= 3) {
+    const uint8_t has_demand = in.u8();
+    if (has_demand > 1) return std::nullopt;
+    if (has_demand == 1) {
+      DemandModel& demand = position.demand;
+      const auto get_day_count = [&in] {
+        const int64_t value = in.i64();
+        return value >= 0 && value <= INT32_MAX ? static_cast<int32_t>(value) : -1;
+      };
+      demand.open_day = get_day_count();
+      demand.open_day_units = in.i64();
+      demand.days_closed = get_day_count();
+      demand.demand_days = get_day_count();
+      demand.days_since_demand = get_day_count();
+      for (double* value : {&demand.level, &demand.size, &demand.size_sq, &demand.interval,
+                            &demand.error_sq_flat, &demand.error_sq_weekly, &demand.error_sq_sba}) {
+        *value = get_double(in);
+      }
+      for (double& index : demand.season) index = get_double(in);
+      if (demand.open_day <= 0 || demand.days_closed < 0 || demand.demand_days < 0 ||
+          demand.days_since_demand < 0) {
+        return std::nullopt;
+      }
+    }
   }
   return finish(in, std::move(position));
 }

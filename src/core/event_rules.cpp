@@ -276,6 +276,9 @@ void apply_event(const Event& event, int64_t source_priority, const EventDecisio
   // superseded sale still happened; only its on_hand part was already counted).
   if (event.type == EventType::sale || event.type == EventType::shipment) {
     record_sale(at_location, event.quantity, decision.occurred_at);
+    observe_demand(at_location.demand, event.quantity, decision.occurred_at);
+  } else if (event.type == EventType::return_ && decision.status != EventStatus::rejected) {
+    observe_demand(at_location.demand, -event.quantity, decision.occurred_at);
   }
   if (changes_location) {
     at_location.version += 1;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/time.hpp"
+#include "core/forecast.hpp"
 
 namespace stockd {
 
@@ -57,6 +58,8 @@ struct Position {
   // dynamic buffers. Not a bucket; not part of the ledger sum.
   int64_t sales_rate_milli_per_day = 0;
   Timestamp sales_rate_at{};
+  // Daily demand model (core/forecast.hpp): sales and shipments less returns, by day.
+  DemandModel demand;
 
   int64_t& bucket(Bucket which);
   int64_t bucket(Bucket which) const;

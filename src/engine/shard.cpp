@@ -375,6 +375,7 @@ EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Tim
   const uint64_t here_version_before = here.position.version;
   const int64_t here_rate_before = here.position.sales_rate_milli_per_day;
   const Timestamp here_rate_at_before = here.position.sales_rate_at;
+  const DemandModel here_demand_before = here.position.demand;
   apply_event(event, source_priority, decision, here.position,
               there != nullptr ? &there->position : nullptr);
 
@@ -395,7 +396,8 @@ EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Tim
     mark_dirty(event.sku, event.location, here);
     record.versions.push_back({event.location, here.position.version});
   } else if (here.position.sales_rate_milli_per_day != here_rate_before ||
-             here.position.sales_rate_at != here_rate_at_before) {
+             here.position.sales_rate_at != here_rate_at_before ||
+             here.position.demand != here_demand_before) {
     // A wholly superseded sale changes no bucket but still happened: its velocity is
     // stored too (found by ReopenEqualsBefore, seed 5000305453119531132).
     mark_dirty(event.sku, event.location, here);

@@ -25,6 +25,17 @@ TEST(Encoding, PositionRoundTrips) {
   EXPECT_EQ(decode_position(encode_position(p)), p);
   p.last_set.reset();
   EXPECT_EQ(decode_position(encode_position(p)), p);
+  // With a demand model: every double comes back bit for bit.
+  for (int day = 0; day < 40; ++day) {
+    observe_demand(p.demand, 1 + day % 5,
+                   testing::at("2026-10-01T12:00:00Z") + std::chrono::hours(24 * day));
+  }
+  ASSERT_GT(p.demand.days_closed, 30);
+  const std::string bytes = encode_position(p);
+  EXPECT_EQ(decode_position(bytes), p);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(decode_position(std::string_view(bytes).substr(0, cut)).has_value()) << cut;
+  }
 }
 
 TEST(Encoding, TruncatedOrTrailingBytesAreRefused) {
