@@ -116,7 +116,7 @@ std::optional<HttpResponse> begin_request_key(ApiContext& api, const Call& call,
 std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,
                                               const std::string& location_id,
                                               std::optional<GeoPoint> shopper, double radius_km,
-                                              Fulfilment fulfilment) {
+                                              Fulfilment fulfilment, double demand_factor = 1.0) {
   std::vector<ReserveCandidate> candidates;
   for (const ChannelLocation& member : pool_in_order(channel)) {
     if (!location_id.empty() && member.id != location_id) continue;
@@ -126,7 +126,9 @@ std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Cata
         distance_km(*shopper, GeoPoint{location->lat, location->lon}) > radius_km) {
       continue;  // ship-from-store only within the shopper's radius
     }
-    candidates.emplace_back(member.id, sellable_rule(channel, *location, fulfilment));
+    SellableRule rule = sellable_rule(channel, *location, fulfilment);
+    rule.demand_factor = demand_factor;  // a running promotion widens the dynamic buffer
+    candidates.emplace_back(member.id, rule);
   }
   return candidates;
 }
@@ -370,7 +372,8 @@ void post_reservation(ApiContext& api, Call call) {
   request.ttl =
       std::chrono::seconds{ttl_seconds != 0 ? ttl_seconds : channel->reservation_ttl_seconds};
   request.candidates = pool_candidates(*channel, *catalog, location_id, shopper, radius_km,
-                                       pickup ? Fulfilment::pickup : Fulfilment::ship);
+                                       pickup ? Fulfilment::pickup : Fulfilment::ship,
+                                       catalog->demand_factor(sku, channel_id, api.clock.now()));
   request.prefer_safest = degraded != nullptr;
   if (request.candidates.empty()) {
     ReserveResult none;

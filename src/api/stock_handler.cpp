@@ -35,6 +35,7 @@ json::object availability_json(const StockView& view, const Channel& channel,
   request.radius_km = options.radius_km;
   request.only_location = options.location;
   request.now = now;
+  request.sku = view.sku;
   const ChannelAvailability result = channel_availability(
       channel, catalog,
       [&](std::string_view location) -> const Position* {
@@ -173,6 +174,7 @@ void bundle_availability(ApiContext& api, const Bundle& bundle,
       request.now = clock.now();
       std::vector<ChannelAvailability> per_component;
       for (const StockView& each : gather->views) {
+        request.sku = each.sku;
         per_component.push_back(channel_availability(
             *channel, *catalog,
             [&](std::string_view location) -> const Position* {

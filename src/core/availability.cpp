@@ -31,7 +31,8 @@ BufferBreakdown buffer_for(const Position& position, const SellableRule& rule, T
     STOCKD_ASSERT(available_units <= 4 * limits::quantity_max * 1000);  // no overflow below
     buffer.percent_units = (available_units * rule.buffer_percent + 99) / 100;
   }
-  buffer.dynamic_units = expected_sales(position, rule.sync_latency_seconds, now);
+  buffer.dynamic_units =
+      expected_sales(position, rule.sync_latency_seconds, now, rule.demand_factor);
   buffer.applied = available_units > 0
                        ? std::max({buffer.static_units, buffer.percent_units, buffer.dynamic_units})
                        : 0;
@@ -135,6 +136,7 @@ std::vector<ChannelLocation> pool_in_order(const Channel& channel) {
 ChannelAvailability channel_availability(const Channel& channel, const Catalog& catalog,
                                          const PositionLookup& position_at,
                                          const AvailabilityRequest& request) {
+  const double demand_factor = catalog.demand_factor(request.sku, channel.id, request.now);
   ChannelAvailability out;
   const Position empty;
   bool named_in_pool = request.only_location.empty();
@@ -153,7 +155,8 @@ ChannelAvailability channel_availability(const Channel& channel, const Catalog& 
     entry.type = location->type;
     const Position* found = position_at(member.id);
     entry.position = found != nullptr ? *found : empty;
-    const SellableRule rule = sellable_rule(channel, *location);
+    SellableRule rule = sellable_rule(channel, *location);
+    rule.demand_factor = demand_factor;
     entry.buffer = buffer_for(entry.position, rule, request.now);
     entry.protected_units = rule.protected_units;
     entry.sellable_units = sellable(entry.position, rule, request.now);

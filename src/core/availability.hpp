@@ -25,6 +25,7 @@ struct SellableRule {
   int64_t sync_latency_seconds = 0;  // dynamic buffer: expected sales in this time
   int64_t protected_units = 0;       // a store's protected_min, except for its own pickup
   int64_t count_sla_hours = 0;       // pickup: nothing is sellable unless counted within this
+  double demand_factor = 1.0;        // promotions running: scales the dynamic buffer
 };
 
 // The rule for `channel` at `location`. Protected store units are kept out of every
@@ -88,6 +89,7 @@ struct AvailabilityRequest {
   std::optional<GeoPoint> shopper;  // with radius_km: stores farther away ship nothing
   double radius_km = 0;
   std::string only_location;  // "" = the whole pool
+  std::string sku;            // for the promotions that scale dynamic buffers
   Timestamp now{};
 };
 

@@ -67,6 +67,10 @@ std::string_view config_error_name(ConfigError error) {
       return "not_found";
     case ConfigError::invalid_component:
       return "invalid_component";
+    case ConfigError::unknown_channel:
+      return "unknown_channel";
+    case ConfigError::invalid_window:
+      return "invalid_window";
   }
   STOCKD_UNREACHABLE();
 }
@@ -115,6 +119,73 @@ void Catalog::put(Bundle bundle) {
   STOCKD_ASSERT(check(bundle).ok());
   std::string id = bundle.id;
   bundles_.insert_or_assign(std::move(id), std::move(bundle));
+}
+
+ConfigCheck Catalog::check(const Promotion& promotion) const {
+  if (!is_valid_id(promotion.id)) return {ConfigError::invalid_id, "id"};
+  if (!promotion.sku.empty() && !is_valid_sku(promotion.sku))
+    return {ConfigError::invalid_id, "sku"};
+  if (find_channel(promotion.channel) == nullptr) return {ConfigError::unknown_channel, "channel"};
+  if (promotion.to <= promotion.from) return {ConfigError::invalid_window, "to"};
+  if (!(promotion.expected_uplift > 0 && promotion.expected_uplift <= kPromotionUpliftMax)) {
+    return {ConfigError::value_out_of_range, "expected_uplift"};
+  }
+  return {};
+}
+
+void Catalog::put(Promotion promotion) {
+  STOCKD_ASSERT(check(promotion).ok());
+  std::string id = promotion.id;
+  promotions_.insert_or_assign(std::move(id), std::move(promotion));
+}
+
+bool Catalog::remove_promotion(std::string_view id) {
+  const auto found = promotions_.find(id);
+  if (found == promotions_.end()) return false;
+  promotions_.erase(found);
+  return true;
+}
+
+double Catalog::demand_factor(std::string_view sku, std::string_view channel, Timestamp at) const {
+  double factor = 1.0;
+  for (const auto& [id, promotion] : promotions_) {
+    if (promotion.channel == channel && (promotion.sku.empty() || promotion.sku == sku) &&
+        promotion.from <= at && at < promotion.to) {
+      factor += promotion.expected_uplift;
+    }
+  }
+  return factor;
+}
+
+double Catalog::location_demand_factor(std::string_view sku, std::string_view location,
+                                       Timestamp from, Timestamp to) const {
+  if (promotions_.empty() || to <= from) return 1.0;
+  size_t channels_fed = 0;
+  for (const auto& [id, channel] : channels_) {
+    for (const ChannelLocation& member : channel.locations) {
+      if (member.id == location) {
+        ++channels_fed;
+        break;
+      }
+    }
+  }
+  if (channels_fed == 0) return 1.0;
+  double uplift = 0;
+  const double span = std::chrono::duration<double>(to - from).count();
+  for (const auto& [id, promotion] : promotions_) {
+    if (!promotion.sku.empty() && promotion.sku != sku) continue;
+    const Channel* channel = find_channel(promotion.channel);
+    if (channel == nullptr) continue;
+    const bool fed =
+        std::any_of(channel->locations.begin(), channel->locations.end(),
+                    [&](const ChannelLocation& member) { return member.id == location; });
+    if (!fed) continue;
+    const Timestamp start = std::max(from, promotion.from);
+    const Timestamp end = std::min(to, promotion.to);
+    if (end <= start) continue;
+    uplift += promotion.expected_uplift * std::chrono::duration<double>(end - start).count() / span;
+  }
+  return 1.0 + uplift / static_cast<double>(channels_fed);
 }
 
 bool Catalog::remove_bundle(std::string_view sku) {

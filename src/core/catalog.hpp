@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/time.hpp"
+
 namespace stockd {
 
 enum class LocationType : uint8_t { warehouse = 1, store = 2, dropship = 3, virtual_ = 4 };
@@ -102,6 +104,20 @@ struct Bundle {
   friend bool operator==(const Bundle&, const Bundle&) = default;
 };
 
+// A promotion: demand for `sku` ("" = every SKU) on `channel` is expected to rise by
+// `expected_uplift` (0.3 = +30 %) from `from` until `to`. Raises the forecast of the
+// locations the channel sells from and the channel's dynamic buffers in the window.
+struct Promotion {
+  std::string id;
+  std::string sku;
+  std::string channel;
+  Timestamp from{};
+  Timestamp to{};
+  double expected_uplift = 0;
+  friend bool operator==(const Promotion&, const Promotion&) = default;
+};
+inline constexpr double kPromotionUpliftMax = 10.0;
+
 // Why a configuration entry is refused. Names are the wire codes.
 enum class ConfigError : uint8_t {
   none = 0,
@@ -116,6 +132,8 @@ enum class ConfigError : uint8_t {
   location_in_use = 9,  // a channel's pool names it
   not_found = 10,
   invalid_component = 11,  // a bundle component that is itself a bundle, the bundle, or repeated
+  unknown_channel = 12,
+  invalid_window = 13,  // a promotion that ends before it starts
 };
 std::string_view config_error_name(ConfigError error);
 
@@ -134,6 +152,16 @@ class Catalog {
   // Whether some channel's pool includes the location (its stock is sold somewhere).
   bool feeds_a_channel(std::string_view location) const;
   const std::map<std::string, Bundle, std::less<>>& bundles() const { return bundles_; }
+  const std::map<std::string, Promotion, std::less<>>& promotions() const { return promotions_; }
+
+  // Demand multiplier for `sku` on `channel` at `at`: 1 + the uplifts of the promotions
+  // running then (a channel's dynamic buffer is multiplied by it).
+  double demand_factor(std::string_view sku, std::string_view channel, Timestamp at) const;
+  // The same for a location over [from, to): each promotion on a channel the location
+  // feeds adds its uplift × the share of the span it covers ÷ the number of channels the
+  // location feeds (their demand is assumed to split evenly).
+  double location_demand_factor(std::string_view sku, std::string_view location, Timestamp from,
+                                Timestamp to) const;
 
   const std::map<std::string, Location, std::less<>>& locations() const { return locations_; }
   const std::map<std::string, Source, std::less<>>& sources() const { return sources_; }
@@ -144,12 +172,15 @@ class Catalog {
   ConfigCheck check(const Source& source) const;
   ConfigCheck check(const Channel& channel) const;
   ConfigCheck check(const Bundle& bundle) const;
+  ConfigCheck check(const Promotion& promotion) const;
 
   // Insert or replace. The entry must have passed check().
   void put(Location location);
   void put(Source source);
   void put(Channel channel);
   void put(Bundle bundle);
+  void put(Promotion promotion);
+  bool remove_promotion(std::string_view id);
   bool remove_bundle(std::string_view sku);
   bool remove_location(std::string_view id);
   bool remove_source(std::string_view id);
@@ -160,6 +191,7 @@ class Catalog {
   std::map<std::string, Source, std::less<>> sources_;
   std::map<std::string, Channel, std::less<>> channels_;
   std::map<std::string, Bundle, std::less<>> bundles_;
+  std::map<std::string, Promotion, std::less<>> promotions_;
 };
 
 }  // namespace stockd

@@ -44,7 +44,7 @@ std::string encode_position(const Position& position) {
   out.i64(position.sales_rate_milli_per_day);
   put_time(out, position.sales_rate_at);
   const DemandModel& demand = position.demand;
-  const bool has_demand = demand.open_day != 0;
+  const bool has_demand = has_history(demand);
   out.u8(has_demand ? 1 : 0);
   if (has_demand) {
     out.i64(demand.open_day);
@@ -57,6 +57,8 @@ std::string encode_position(const Position& position) {
       put_double(out, value);
     }
     for (const double index : demand.season) put_double(out, index);
+    out.i64(demand.losses);
+    put_double(out, demand.loss_size);
   }
   return out.take();
 }
@@ -102,8 +104,10 @@ std::optional<Position> decode_position(std::string_view bytes) {
         *value = get_double(in);
       }
       for (double& index : demand.season) index = get_double(in);
-      if (demand.open_day <= 0 || demand.days_closed < 0 || demand.demand_days < 0 ||
-          demand.days_since_demand < 0) {
+      demand.losses = get_day_count();
+      demand.loss_size = get_double(in);
+      if (demand.open_day < 0 || demand.losses < 0 || demand.days_closed < 0 ||
+          demand.demand_days < 0 || demand.days_since_demand < 0) {
         return std::nullopt;
       }
     }
@@ -230,6 +234,31 @@ std::optional<Bundle> decode_bundle(std::string_view bytes) {
     bundle.components.push_back(std::move(component));
   }
   return finish(in, std::move(bundle));
+}
+
+std::string encode_promotion(const Promotion& promotion) {
+  ByteWriter out;
+  out.u8(kFormat);
+  out.str(promotion.id);
+  out.str(promotion.sku);
+  out.str(promotion.channel);
+  put_time(out, promotion.from);
+  put_time(out, promotion.to);
+  put_double(out, promotion.expected_uplift);
+  return out.take();
+}
+
+std::optional<Promotion> decode_promotion(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Promotion promotion;
+  promotion.id = in.str();
+  promotion.sku = in.str();
+  promotion.channel = in.str();
+  promotion.from = get_time(in);
+  promotion.to = get_time(in);
+  promotion.expected_uplift = get_double(in);
+  return finish(in, std::move(promotion));
 }
 
 constexpr uint8_t kSourceFormat = 2;  // 2 added inbound webhook secrets

@@ -28,6 +28,8 @@ std::string encode_source(const Source& source);
 std::optional<Source> decode_source(std::string_view bytes);
 std::string encode_bundle(const Bundle& bundle);
 std::optional<Bundle> decode_bundle(std::string_view bytes);
+std::string encode_promotion(const Promotion& promotion);
+std::optional<Promotion> decode_promotion(std::string_view bytes);
 std::string encode_channel(const Channel& channel);
 std::optional<Channel> decode_channel(std::string_view bytes);
 

@@ -251,6 +251,19 @@ EventDecision decide_event(const Event& event, int64_t source_priority, const Po
   return decision;
 }
 
+int64_t on_hand_change(const EventDecision& decision) {
+  int64_t change = 0;
+  for (const BucketDelta& delta : decision.deltas) {
+    if (delta.target == Target::location && delta.bucket == Bucket::on_hand) change += delta.delta;
+  }
+  return change;
+}
+
+bool is_loss_type(EventType type) {
+  return type == EventType::shrink || type == EventType::damage || type == EventType::adjustment ||
+         type == EventType::status_change;
+}
+
 void apply_event(const Event& event, int64_t source_priority, const EventDecision& decision,
                  Position& at_location, Position* at_to_location) {
   const bool changes_location = decision.deltas.touches(Target::location) || decision.sets_count ||
@@ -279,6 +292,9 @@ void apply_event(const Event& event, int64_t source_priority, const EventDecisio
     observe_demand(at_location.demand, event.quantity, decision.occurred_at);
   } else if (event.type == EventType::return_ && decision.status != EventStatus::rejected) {
     observe_demand(at_location.demand, -event.quantity, decision.occurred_at);
+  }
+  if (const int64_t lost = -on_hand_change(decision); lost > 0 && is_loss_type(event.type)) {
+    observe_loss(at_location.demand, lost);
   }
   if (changes_location) {
     at_location.version += 1;

@@ -66,6 +66,11 @@ EventDecision decide_event(const Event& event, int64_t source_priority, const Po
                            const Position& at_to_location, Timestamp received_at,
                            const RuleOptions& options, bool carried_here = true);
 
+// The net on_hand change a decision makes at the event's location.
+int64_t on_hand_change(const EventDecision& decision);
+// Shrink, damage, adjustment and status_change: the facts whose on_hand drops are losses.
+bool is_loss_type(EventType type);
+
 // Applies a decision. `at_to_location` may be null unless the decision touches it.
 // Bumps the version of every position the event changed (a count that finds no
 // variance still changes last_count_at, so it still bumps).

@@ -130,6 +130,21 @@ void observe_demand(DemandModel& model, int64_t units, Timestamp at) {
   model.open_day_units += units;
 }
 
+void observe_loss(DemandModel& model, int64_t units) {
+  STOCKD_ASSERT(units > 0);
+  const double clipped = std::min(static_cast<double>(units), loss_spike_threshold(model));
+  model.loss_size =
+      model.losses == 0 ? clipped : model.loss_size + 0.2 * (clipped - model.loss_size);
+  model.losses += 1;
+}
+
+double loss_spike_threshold(const DemandModel& model) {
+  const double typical = model.losses >= 3 ? model.loss_size : 2.0;
+  return std::max(static_cast<double>(kLossSpikeMinUnits), kLossSpikeFactor * typical);
+}
+
+bool has_history(const DemandModel& model) { return model.open_day != 0 || model.losses != 0; }
+
 std::string_view forecast_method_name(ForecastMethod method) {
   switch (method) {
     case ForecastMethod::none:

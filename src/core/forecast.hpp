@@ -51,6 +51,10 @@ struct DemandModel {
   double error_sq_weekly = 0;
   double error_sq_sba = 0;
   std::array<double, 7> season{1, 1, 1, 1, 1, 1, 1};  // Monday first; mean 1
+  // Losses (shrink, damage, downward adjustments): how many, and their smoothed size
+  // with spikes clipped at the spike threshold so one spike does not hide the next.
+  int32_t losses = 0;
+  double loss_size = 0;
   friend bool operator==(const DemandModel&, const DemandModel&) = default;
 };
 
@@ -60,6 +64,14 @@ int weekday_of(int32_t day);
 
 // Folds `units` of demand at `at` into the model (negative for returns).
 void observe_demand(DemandModel& model, int64_t units, Timestamp at);
+// Folds a loss of `units` (> 0) from on-hand into the loss model.
+void observe_loss(DemandModel& model, int64_t units);
+// A loss at least this large is a spike: max(8, 4 × the typical loss), the typical loss
+// being 2 units until three losses are on record.
+inline constexpr int64_t kLossSpikeMinUnits = 8;
+inline constexpr double kLossSpikeFactor = 4;
+double loss_spike_threshold(const DemandModel& model);
+bool has_history(const DemandModel& model);  // anything to store
 // Closes every day before `day` (no-op when the model is already there or empty).
 void close_days_before(DemandModel& model, int32_t day);
 

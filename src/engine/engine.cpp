@@ -317,9 +317,13 @@ ConfigCheck Engine::put_config(Entry entry) {
   } else if constexpr (std::is_same_v<Entry, Channel>) {
     bytes = encode_channel(entry);
     kind = ConfigKind::channel;
-  } else {
+  } else if constexpr (std::is_same_v<Entry, Bundle>) {
     bytes = encode_bundle(entry);
     kind = ConfigKind::bundle;
+  } else {
+    static_assert(std::is_same_v<Entry, Promotion>);
+    bytes = encode_promotion(entry);
+    kind = ConfigKind::promotion;
   }
   if (Status status = store_.put_config(kind, entry.id, bytes); !status.is_ok()) {
     std::fprintf(stderr, "stockd: configuration write failed: %s\n", status.message().c_str());
@@ -350,9 +354,23 @@ ConfigCheck Engine::remove_config(ConfigKind kind, std::string_view id) {
       break;
     case ConfigKind::channel:
       removed = next->remove_channel(id);
+      // Its promotions go with it.
+      for (const auto& [promotion_id, promotion] : current->promotions()) {
+        if (promotion.channel != id || !removed) continue;
+        next->remove_promotion(promotion_id);
+        if (Status status = store_.delete_config(ConfigKind::promotion, promotion_id);
+            !status.is_ok()) {
+          std::fprintf(stderr, "stockd: configuration write failed: %s\n",
+                       status.message().c_str());
+          std::abort();
+        }
+      }
       break;
     case ConfigKind::bundle:
       removed = next->remove_bundle(id);
+      break;
+    case ConfigKind::promotion:
+      removed = next->remove_promotion(id);
       break;
   }
   if (!removed) return {ConfigError::not_found, "id"};
@@ -368,6 +386,7 @@ ConfigCheck Engine::put_location(Location location) { return put_config(std::mov
 ConfigCheck Engine::put_source(Source source) { return put_config(std::move(source)); }
 ConfigCheck Engine::put_channel(Channel channel) { return put_config(std::move(channel)); }
 ConfigCheck Engine::put_bundle(Bundle bundle) { return put_config(std::move(bundle)); }
+ConfigCheck Engine::put_promotion(Promotion promotion) { return put_config(std::move(promotion)); }
 
 void EngineMetrics::merge(const EngineMetrics& other) {
   for (const auto& [key, count] : other.events) events[key] += count;

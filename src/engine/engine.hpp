@@ -318,6 +318,7 @@ class Engine {
   ConfigCheck put_source(Source source);
   ConfigCheck put_channel(Channel channel);
   ConfigCheck put_bundle(Bundle bundle);
+  ConfigCheck put_promotion(Promotion promotion);
   // Removes an entry; a location that a channel's pool names is refused (location_in_use).
   // Positions at a removed location stay in the ledger; new events naming it are refused.
   ConfigCheck remove_config(ConfigKind kind, std::string_view id);

@@ -338,7 +338,7 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
         (existing != nullptr && existing->version > 0) || !catalog.feeds_a_channel(event.location);
   }
   const EventDecision decision =
-      apply_fact(event, source->priority, now, result.version, carried_here);
+      apply_fact(event, source->priority, now, result.version, carried_here, &catalog);
   result.status = decision.status;
   for (const BucketDelta& delta : decision.deltas) {
     if (delta.target == Target::location && delta.bucket == Bucket::on_hand) {
@@ -365,7 +365,8 @@ EventResult Shard::process_event(const Event& event, Timestamp now, const Catalo
 
 // Decides and applies a checked fact, appends its ledger record and marks what changed.
 EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Timestamp now,
-                                uint64_t& version_after, bool carried_here) {
+                                uint64_t& version_after, bool carried_here,
+                                const Catalog* judge_with) {
   PositionSlot& here = slot(event.sku, event.location);
   PositionSlot* there =
       event.type == EventType::transfer_out ? &slot(event.sku, event.to_location) : nullptr;
@@ -376,6 +377,13 @@ EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Tim
   const int64_t here_rate_before = here.position.sales_rate_milli_per_day;
   const Timestamp here_rate_at_before = here.position.sales_rate_at;
   const DemandModel here_demand_before = here.position.demand;
+  std::optional<ExceptionFinding> finding;
+  if (judge_with != nullptr) {
+    const Location* location = judge_with->find_location(event.location);
+    const bool location_sells = judge_with->feeds_a_channel(event.location) ||
+                                (location != nullptr && location->type == LocationType::store);
+    finding = detect_exception(event, decision, here.position, location_sells);
+  }
   apply_event(event, source_priority, decision, here.position,
               there != nullptr ? &there->position : nullptr);
 
@@ -407,6 +415,7 @@ EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Tim
     record.versions.push_back({event.to_location, there->position.version});
   }
   append(std::move(record), now);
+  if (finding) record_exception(event, *finding, decision.occurred_at, now);
   if (Timestamp& at = fact_at_[event.sku]; at < decision.occurred_at) at = decision.occurred_at;
   if (event.type == EventType::receipt && !event.reference.empty()) {
     receive_against_purchase_order(event, now);
@@ -417,6 +426,29 @@ EventDecision Shard::apply_fact(const Event& event, int64_t source_priority, Tim
   }
   version_after = here.position.version;
   return decision;
+}
+
+// Stored with the fact's own write: an exception exists exactly when its fact does.
+void Shard::record_exception(const Event& event, const ExceptionFinding& finding,
+                             Timestamp occurred_at, Timestamp now) {
+  StockException exception;
+  exception.stream = index_;
+  exception.sequence = head_.sequence;  // the fact's ledger record, just appended
+  exception.id = stock_exception_id(index_, head_.sequence);
+  exception.kind = finding.kind;
+  exception.action = finding.action;
+  exception.sku = event.sku;
+  exception.location = event.location;
+  exception.event_source = event.source;
+  exception.event_id = event.id;
+  exception.event_type = event.type;
+  exception.units = finding.units;
+  exception.threshold_units = finding.threshold_units;
+  exception.why = finding.why;
+  exception.occurred_at = occurred_at;
+  exception.detected_at = now;
+  write_set_.aux.emplace_back(stock_exception_key(exception.id), encode_stock_exception(exception));
+  stats_.exceptions_detected.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Shard::note_order_progress(const Event& event) {
@@ -960,6 +992,7 @@ void Shard::collect_outbox(Timestamp now) {
       if (!touched) continue;
       AvailabilityRequest request;
       request.now = now;
+      request.sku = *sku;
       const ChannelAvailability availability = channel_availability(
           channel, *catalog,
           [&](std::string_view location) -> const Position* {

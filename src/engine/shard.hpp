@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/stock_exception.hpp"
 #include "engine/bounded_queue.hpp"
 #include "engine/engine.hpp"
 #include "engine/store.hpp"
@@ -86,6 +87,7 @@ struct ShardStats {
   std::atomic<uint64_t> write_micros_total{0};
   std::atomic<uint64_t> overloaded{0};
   std::atomic<uint64_t> promises_at_risk{0};
+  std::atomic<uint64_t> exceptions_detected{0};
 };
 
 class Shard {
@@ -150,8 +152,13 @@ class Shard {
   void process(GetStockCommand& command, Timestamp now, const Catalog& catalog);
   void process(PutPurchaseOrderCommand& command, Timestamp now, const Catalog& catalog);
   // Decides and applies a checked fact: ledger record, dirty positions, order progress.
+  // With `judge_with`, the fact is also checked for statistical exceptions (a source's
+  // facts; stockd's own are not judged).
   EventDecision apply_fact(const Event& event, int64_t source_priority, Timestamp now,
-                           uint64_t& version_after, bool carried_here = true);
+                           uint64_t& version_after, bool carried_here = true,
+                           const Catalog* judge_with = nullptr);
+  void record_exception(const Event& event, const ExceptionFinding& finding, Timestamp occurred_at,
+                        Timestamp now);
   // A shipment or cancellation naming one of stockd's orders closes its allocation.
   void note_order_progress(const Event& event);
   // Orders (the coordinator, while this shard is paused): allocation progress records.

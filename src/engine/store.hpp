@@ -78,7 +78,13 @@ struct WriteSet {
   }
 };
 
-enum class ConfigKind : uint8_t { location = 'L', source = 'S', channel = 'C', bundle = 'K' };
+enum class ConfigKind : uint8_t {
+  location = 'L',
+  source = 'S',
+  channel = 'C',
+  bundle = 'K',
+  promotion = 'P',
+};
 
 class Store {
  public:

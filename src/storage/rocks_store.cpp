@@ -558,6 +558,7 @@ Status RocksStore::load_catalog(Catalog& out) {
   std::vector<Source> sources;
   std::vector<Channel> channels;
   std::vector<Bundle> bundles;
+  std::vector<Promotion> promotions;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     const std::string_view value(it->value().data(), it->value().size());
@@ -588,6 +589,12 @@ Status RocksStore::load_catalog(Catalog& out) {
             ok = true;
           }
           break;
+        case ConfigKind::promotion:
+          if (auto promotion = decode_promotion(value)) {
+            promotions.push_back(std::move(*promotion));
+            ok = true;
+          }
+          break;
       }
     }
     if (!ok) return Status::error("store is corrupt: unreadable configuration entry");
@@ -610,6 +617,12 @@ Status RocksStore::load_catalog(Catalog& out) {
   for (Bundle& bundle : bundles) {
     if (!out.check(bundle).ok()) return Status::error("stored bundle " + bundle.id + " is invalid");
     out.put(std::move(bundle));
+  }
+  for (Promotion& promotion : promotions) {
+    const ConfigCheck check = out.check(promotion);
+    if (check.error == ConfigError::unknown_channel) continue;  // its channel was removed
+    if (!check.ok()) return Status::error("stored promotion " + promotion.id + " is invalid");
+    out.put(std::move(promotion));
   }
   return Status::ok();
 }
