@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,6 +99,14 @@ void get_item(ApiContext& api, Call call);
 void post_asn(ApiContext& api, Call call);
 void get_asn(ApiContext& api, Call call);
 void get_vendor_scorecard(ApiContext& api, Call call);
+void get_forecast(ApiContext& api, Call call);
+void get_replenishment(ApiContext& api, Call call);
+void post_promotion(ApiContext& api, Call call);
+void list_promotions(ApiContext& api, Call call);
+void get_promotion(ApiContext& api, Call call);
+void delete_promotion(ApiContext& api, Call call);
+void list_exceptions(ApiContext& api, Call call);
+void resolve_exception(ApiContext& api, Call call);
 void list_tokens(ApiContext& api, Call call);
 void post_token(ApiContext& api, Call call);
 void rotate_token(ApiContext& api, Call call);
@@ -120,6 +129,11 @@ std::optional<HttpResponse> ledger_unavailable(const ApiContext& api);
 bool for_each_decoded_ledger_record(Store& store,
                                     const std::function<void(const LedgerRecord&)>& visit,
                                     std::string* error);
+// Every applied receipt fact whose reference is one of `references`, from the ledger
+// (api/vendors_handler.cpp).
+struct VendorReceipt;
+bool receipts_naming(Store& store, const std::set<std::string, std::less<>>& references,
+                     std::vector<VendorReceipt>& out, std::string* error);
 // Raises and clears the inventory alerts (stale locations, negative on-hand, event lag
 // over target); `event_lag_window` holds the lags observed since the last call.
 void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window);

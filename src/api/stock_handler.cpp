@@ -49,6 +49,7 @@ json::object availability_json(const StockView& view, const Channel& channel,
   out["sku"] = view.sku;
   out["channel"] = channel.id;
   out["available"] = result.total;
+  out["promotion_factor"] = result.demand_factor;
   json::array locations;
   for (const LocationAvailability& entry : result.locations) {
     json::object item;

@@ -19,22 +19,6 @@ json::value share_json(const std::optional<double>& share) {
   return share ? json::value(std::round(*share * 10'000) / 10'000) : json::value(nullptr);
 }
 
-// Every receipt fact that names one of `references`, from the ledger.
-bool receipts_naming(Store& store, const std::set<std::string, std::less<>>& references,
-                     std::vector<VendorReceipt>& out, std::string* error) {
-  return for_each_decoded_ledger_record(
-      store,
-      [&](const LedgerRecord& record) {
-        if (record.kind != RecordKind::event || record.event.type != EventType::receipt ||
-            record.status != EventStatus::applied || !references.contains(record.event.reference)) {
-          return;
-        }
-        out.push_back({record.event.reference, record.sku, record.event.quantity,
-                       record.effective_occurred_at});
-      },
-      error);
-}
-
 json::object asn_json(const Asn& asn, const std::vector<VendorReceipt>& receipts) {
   json::array lines;
   for (const AsnLine& line : asn.lines) {
@@ -57,6 +41,21 @@ json::object asn_json(const Asn& asn, const std::vector<VendorReceipt>& receipts
 }
 
 }  // namespace
+
+bool receipts_naming(Store& store, const std::set<std::string, std::less<>>& references,
+                     std::vector<VendorReceipt>& out, std::string* error) {
+  return for_each_decoded_ledger_record(
+      store,
+      [&](const LedgerRecord& record) {
+        if (record.kind != RecordKind::event || record.event.type != EventType::receipt ||
+            record.status != EventStatus::applied || !references.contains(record.event.reference)) {
+          return;
+        }
+        out.push_back({record.event.reference, record.sku, record.event.quantity,
+                       record.effective_occurred_at});
+      },
+      error);
+}
 
 void post_asn(ApiContext& api, Call call) {
   HttpResponse error;

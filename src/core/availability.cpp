@@ -138,6 +138,7 @@ ChannelAvailability channel_availability(const Channel& channel, const Catalog& 
                                          const AvailabilityRequest& request) {
   const double demand_factor = catalog.demand_factor(request.sku, channel.id, request.now);
   ChannelAvailability out;
+  out.demand_factor = demand_factor;
   const Position empty;
   bool named_in_pool = request.only_location.empty();
   for (const ChannelLocation& member : pool_in_order(channel)) {

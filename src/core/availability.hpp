@@ -108,6 +108,7 @@ struct LocationAvailability {
 
 struct ChannelAvailability {
   int64_t total = 0;
+  double demand_factor = 1.0;  // promotions running: dynamic buffers were scaled by this
   std::vector<LocationAvailability> locations;  // pool order (priority, then as listed)
 };
 

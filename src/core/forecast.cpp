@@ -249,6 +249,7 @@ Forecast forecast_demand(const DemandModel& model, const ForecastRequest& reques
     const double factor = request.factor ? std::max(0.0, request.factor(day)) : 1.0;
     base_units += units;
     out.mean_units += units * factor;
+    out.daily_units.push_back(units * factor);
   }
   out.uplift_units = out.mean_units - base_units;
   const double scale = base_units > 0 ? out.mean_units / base_units : 1.0;

@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "base/time.hpp"
 
@@ -115,7 +116,8 @@ struct Forecast {
   double mean_units = 0;   // expected demand over the horizon, with uplift
   double low_units = 0;    // interval bounds over the horizon
   double high_units = 0;
-  double uplift_units = 0;  // the part of mean_units due to the factor
+  double uplift_units = 0;          // the part of mean_units due to the factor
+  std::vector<double> daily_units;  // per day of the horizon, with uplift
   int32_t history_days = 0;
   int32_t demand_days = 0;
   int32_t days_since_demand = -1;  // -1: never

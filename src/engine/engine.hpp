@@ -33,6 +33,7 @@
 #include "core/purchase_order.hpp"
 #include "core/reservation.hpp"
 #include "core/routing.hpp"
+#include "core/stock_exception.hpp"
 #include "core/vendor.hpp"
 #include "engine/bounded_queue.hpp"
 #include "engine/store.hpp"
@@ -306,6 +307,17 @@ class Engine {
   AsnResult put_asn(Asn asn);
   std::optional<Asn> find_asn(std::string_view id);
   std::vector<Asn> asns_of_vendor(std::string_view vendor);
+  // Statistical exceptions (core/stock_exception.hpp) as stored, in key order; false
+  // when the store fails.
+  bool stock_exceptions(std::vector<StockException>& out);
+  enum class ResolveError : uint8_t { none, not_found, already_resolved };
+  struct ResolveResult {
+    ResolveError error = ResolveError::none;
+    StockException exception;
+  };
+  // Closes an exception durably with what was found; a second resolve is refused.
+  ResolveResult resolve_exception(std::string_view id, std::string resolved_by,
+                                  std::string resolution);
   // The PO an ASN fulfils, "" when none (read by shards on receipts).
   std::string asn_purchase_order(std::string_view asn_id) const;
   // A purchase order as durably stored (any shard).
@@ -394,6 +406,7 @@ class Engine {
   uint64_t outbox_generation_ = 0;
   std::atomic<int> stock_change_consumers_{0};
   mutable std::mutex asn_mutex_;
+  std::mutex exceptions_mutex_;  // one resolver at a time: read, change, write
   std::map<std::string, std::string, std::less<>> asn_purchase_orders_;  // asn -> PO id
 };
 
