@@ -412,6 +412,7 @@ void get_count_schedule(ApiContext& api, Call call) {
     candidate.sku = skus[i];
     candidate.position = positions[i].position;
     candidate.sales_per_day = sales_rate_per_day(candidate.position, now);
+    candidate.velocity = velocity_class(candidate.position.demand, now);
     candidate.unit_cost_cents = stored_unit_cost(store, skus[i]).value_or(0);
     if (const auto found = history.by_position().find(skus[i] + '\0' + location);
         found != history.by_position().end()) {
@@ -435,7 +436,8 @@ void get_count_schedule(ApiContext& api, Call call) {
                       {"score", std::round(scheduled.score * 1000) / 1000},
                       {"reasons", std::move(reasons)},
                       {"on_hand", c.position.on_hand},
-                      {"sales_per_day", std::round(c.sales_per_day * 100) / 100}};
+                      {"sales_per_day", std::round(c.sales_per_day * 100) / 100},
+                      {"velocity_class", velocity_class_name(c.velocity)}};
     if (micros_of(c.position.last_count_at) > 0) {
       item["last_count_at"] = format_rfc3339(c.position.last_count_at);
     } else {

@@ -405,10 +405,12 @@ void post_return_route(ApiContext& api, Call call) {
       candidate.location = id;
       candidate.distance_km = distance_km(GeoPoint{lat, lon}, GeoPoint{location.lat, location.lon});
       candidate.accepts_damaged = location.accepts_damaged;
+      candidate.dormant = true;  // until a position with recent demand says otherwise
       for (const PositionView& view : stock.positions) {
         if (view.location != id) continue;
         candidate.available = available(view.position);
         candidate.sales_per_day = sales_rate_per_day(view.position, now);
+        candidate.dormant = velocity_class(view.position.demand, now) == VelocityClass::dormant;
       }
       candidates.push_back(std::move(candidate));
     }
@@ -421,6 +423,7 @@ void post_return_route(ApiContext& api, Call call) {
       if (condition == ReturnCondition::resellable) {
         option["available"] = candidate.available;
         option["sales_per_day"] = std::round(candidate.sales_per_day * 100) / 100;
+        option["dormant"] = candidate.dormant;
         option["shortfall"] = ranked[i].shortfall;
         if (std::isfinite(ranked[i].days_to_sell)) {
           option["days_to_sell"] = std::round(ranked[i].days_to_sell * 10) / 10;

@@ -65,6 +65,7 @@ json::object availability_json(const StockView& view, const Channel& channel,
                                   {"percent", entry.buffer.percent_units},
                                   {"dynamic", entry.buffer.dynamic_units},
                                   {"applied", entry.buffer.applied}};
+    item["velocity_class"] = velocity_class_name(velocity_class(entry.position.demand, now));
     item["protected"] = entry.protected_units;
     item["reason"] = location_reason_name(entry.reason);
     item["version"] = entry.position.version;

@@ -31,8 +31,19 @@ BufferBreakdown buffer_for(const Position& position, const SellableRule& rule, T
     STOCKD_ASSERT(available_units <= 4 * limits::quantity_max * 1000);  // no overflow below
     buffer.percent_units = (available_units * rule.buffer_percent + 99) / 100;
   }
-  buffer.dynamic_units =
-      expected_sales(position, rule.sync_latency_seconds, now, rule.demand_factor);
+  if (rule.sync_latency_seconds > 0) {
+    ForecastRequest request;
+    request.now = now;
+    request.horizon_days = 0;
+    const Forecast forecast = forecast_demand(position.demand, request);
+    const double latency_days = static_cast<double>(rule.sync_latency_seconds) / 86'400.0;
+    double units = sales_rate_per_day(position, now) * latency_days;
+    if (forecast.velocity == VelocityClass::fast) {
+      units += kFastMoverBufferZ * forecast.daily_sigma * std::sqrt(latency_days);
+    }
+    buffer.dynamic_units =
+        static_cast<int64_t>(std::floor(std::max(0.0, units * rule.demand_factor) + 0.5));
+  }
   buffer.applied = available_units > 0
                        ? std::max({buffer.static_units, buffer.percent_units, buffer.dynamic_units})
                        : 0;

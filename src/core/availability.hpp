@@ -12,6 +12,7 @@
 
 #include "base/time.hpp"
 #include "core/catalog.hpp"
+#include "core/forecast.hpp"
 #include "core/position.hpp"
 
 namespace stockd {
@@ -32,6 +33,11 @@ struct SellableRule {
 // channel but the store's own pickup.
 SellableRule sellable_rule(const Channel& channel, const Location& location,
                            Fulfilment fulfilment = Fulfilment::ship);
+
+// The dynamic buffer is what is expected to sell during the channel's sync latency t
+// (velocity × t × any promotion's factor); for a fast mover (core/forecast.hpp) it also
+// covers the forecast's error at 95 %: + 1.645 σ_d √(t in days) × the factor.
+inline constexpr double kFastMoverBufferZ = 1.6449;
 
 struct BufferBreakdown {
   int64_t static_units = 0;

@@ -7,10 +7,8 @@ namespace stockd {
 
 std::vector<ScheduledCount> schedule_counts(const std::vector<CountCandidate>& candidates,
                                             Timestamp now, size_t capacity) {
-  double top_rate = 0;
   double top_value = 0;
   for (const CountCandidate& c : candidates) {
-    top_rate = std::max(top_rate, c.sales_per_day);
     top_value = std::max(top_value, static_cast<double>(std::max<int64_t>(c.position.on_hand, 0)) *
                                         static_cast<double>(c.unit_cost_cents));
   }
@@ -34,10 +32,20 @@ std::vector<ScheduledCount> schedule_counts(const std::vector<CountCandidate>& c
         out.reasons.push_back("not_counted_" + std::to_string(static_cast<int64_t>(days)) + "d");
       }
     }
-    if (top_rate > 0) {
-      const double part = 2 * c.sales_per_day / top_rate;
-      out.score += part;
-      if (part >= 1) out.reasons.emplace_back("fast_mover");
+    switch (c.velocity) {
+      case VelocityClass::fast:
+        out.score += 2;
+        out.reasons.emplace_back("fast_mover");
+        break;
+      case VelocityClass::medium:
+        out.score += 1;
+        out.reasons.emplace_back("medium_mover");
+        break;
+      case VelocityClass::slow:
+        out.score += 0.25;
+        break;
+      case VelocityClass::dormant:
+        break;
     }
     if (c.past_system_units > 0) {
       const double share =

@@ -4,9 +4,9 @@
 //   negative_on_hand  +10   the system believes fewer than zero units are there
 //   never_counted     +3    no count on record
 //   count_age         min(days since the last count / 30, 3)        ("not_counted_<n>d", >= 30 d)
-//   velocity          2 × sales per day / the location's highest      ("fast_mover", >= 1)
-//   past_variance     min(10 × past |variance| / system units, 3)     ("past_variance", >= 0.5)
-//   value             2 × on-hand value / the location's highest      ("high_value", >= 1)
+//   velocity class    fast 2, medium 1, slow 0.25, dormant 0           ("fast_mover",
+//   "medium_mover") past_variance     min(10 × past |variance| / system units, 3) ("past_variance",
+//   >= 0.5) value             2 × on-hand value / the location's highest      ("high_value", >= 1)
 //   sudden_jump       +2    an adjustment, shrink or damage since the last count moved
 //                           on-hand by at least 10 units and half of what was there
 // The highest scores go first; ties by SKU. Positions with nothing on hand, never sold
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "core/forecast.hpp"
 #include "core/position.hpp"
 
 namespace stockd {
@@ -25,7 +26,8 @@ namespace stockd {
 struct CountCandidate {
   std::string sku;
   Position position;
-  double sales_per_day = 0;
+  double sales_per_day = 0;  // shown; the class scores
+  VelocityClass velocity = VelocityClass::dormant;
   int64_t unit_cost_cents = 0;  // 0 = unknown
   // From earlier counts: Σ |variance| and Σ system units.
   int64_t past_variance_units = 0;

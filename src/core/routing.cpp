@@ -226,8 +226,10 @@ std::vector<ReturnChoice> rank_return_nodes(const std::vector<ReturnCandidate>& 
   std::sort(ranked.begin(), ranked.end(), [&](const ReturnChoice& a, const ReturnChoice& b) {
     const ReturnCandidate& ca = candidates[a.candidate];
     const ReturnCandidate& cb = candidates[b.candidate];
-    return std::tie(a.days_to_sell, ca.distance_km, ca.location) <
-           std::tie(b.days_to_sell, cb.distance_km, cb.location);
+    const bool dormant_a = condition == ReturnCondition::resellable && ca.dormant;
+    const bool dormant_b = condition == ReturnCondition::resellable && cb.dormant;
+    return std::tie(dormant_a, a.days_to_sell, ca.distance_km, ca.location) <
+           std::tie(dormant_b, b.days_to_sell, cb.distance_km, cb.location);
   });
   return ranked;
 }

@@ -83,8 +83,9 @@ DeliveryWindow delivery_window(Timestamp now, int64_t handling_days, double dist
 // Returns routing. A resellable unit goes to the reachable node that would sell it
 // soonest: the fewest expected days to sell one more unit there ((available + 1) /
 // sales per day), so a node short of stock with a high velocity wins; ties go to the
-// closer node. A damaged unit, or one that needs inspection, goes to the closest node
-// that accepts damaged goods.
+// closer node. Dormant nodes (no demand for 30 days; core/forecast.hpp) rank after every
+// other: a fading velocity is not demand. A damaged unit, or one that needs inspection, goes to the
+// closest node that accepts damaged goods.
 enum class ReturnCondition : uint8_t { resellable = 1, damaged = 2, needs_inspection = 3 };
 
 struct ReturnCandidate {
@@ -93,6 +94,7 @@ struct ReturnCandidate {
   bool accepts_damaged = false;
   int64_t available = 0;
   double sales_per_day = 0;
+  bool dormant = false;
 };
 
 struct ReturnChoice {

@@ -39,12 +39,9 @@ void record_sale(Position& position, int64_t quantity, Timestamp at) {
   }
 }
 
-int64_t expected_sales(const Position& position, int64_t seconds, Timestamp now,
-                       double demand_factor) {
+int64_t expected_sales(const Position& position, int64_t seconds, Timestamp now) {
   if (seconds <= 0) return 0;
-  STOCKD_ASSERT(demand_factor >= 0);
-  const double units =
-      sales_rate_per_day(position, now) * demand_factor * static_cast<double>(seconds) / 86400.0;
+  const double units = sales_rate_per_day(position, now) * static_cast<double>(seconds) / 86400.0;
   return static_cast<int64_t>(std::floor(units + 0.5));
 }
 

@@ -21,8 +21,6 @@ double sales_rate_per_day(const Position& position, Timestamp now);
 void record_sale(Position& position, int64_t quantity, Timestamp at);
 
 // Expected units sold in `seconds` at the rate as of `now`, rounded half up.
-// `demand_factor` scales the rate (promotions; 1 = none).
-int64_t expected_sales(const Position& position, int64_t seconds, Timestamp now,
-                       double demand_factor = 1.0);
+int64_t expected_sales(const Position& position, int64_t seconds, Timestamp now);
 
 }  // namespace stockd

@@ -17,6 +17,9 @@ CountCandidate candidate(const char* sku, int64_t on_hand, const char* last_coun
   c.position.on_hand = on_hand;
   if (last_count != nullptr) c.position.last_count_at = at(last_count);
   c.sales_per_day = sales_per_day;
+  c.velocity = sales_per_day >= 4   ? VelocityClass::fast
+               : sales_per_day >= 2 ? VelocityClass::medium
+                                    : VelocityClass::dormant;
   c.unit_cost_cents = cost;
   return c;
 }
@@ -26,9 +29,9 @@ TEST(CountSchedule, RanksByTheDocumentedScoreWithReasons) {
   std::vector<CountCandidate> candidates{
       // negative on-hand 10 + age 1 (30 d) = 11
       candidate("NEG", -2, "2026-10-29T00:00:00Z"),
-      // never counted 3 + velocity 2 (the top rate) = 5
+      // never counted 3 + fast mover 2 = 5
       candidate("FAST", 20, nullptr, 4.0),
-      // age 0.5 (15 d) + velocity 1 + past variance min(10 × 6/20, 3) = 3 → 4.5
+      // age 0.5 (15 d) + medium mover 1 + past variance min(10 × 6/20, 3) = 3 → 4.5
       candidate("SHAKY", 10, "2026-11-13T00:00:00Z", 2.0),
       // age 0.1 (3 d) + value 2 (the top value: 10 × 5000) = 2.1
       candidate("GOLD", 10, "2026-11-25T00:00:00Z", 0, 5000),
@@ -52,7 +55,7 @@ TEST(CountSchedule, RanksByTheDocumentedScoreWithReasons) {
   EXPECT_EQ(ranked[1].reasons, (std::vector<std::string>{"never_counted", "fast_mover"}));
   EXPECT_EQ(sku(2), "SHAKY");
   EXPECT_DOUBLE_EQ(ranked[2].score, 4.5);
-  EXPECT_EQ(ranked[2].reasons, (std::vector<std::string>{"fast_mover", "past_variance"}));
+  EXPECT_EQ(ranked[2].reasons, (std::vector<std::string>{"medium_mover", "past_variance"}));
   EXPECT_EQ(sku(3), "GOLD");
   EXPECT_NEAR(ranked[3].score, 2.1, 1e-9);
   EXPECT_EQ(ranked[3].reasons, std::vector<std::string>{"high_value"});

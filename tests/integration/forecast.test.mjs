@@ -89,7 +89,9 @@ test('a promotion raises the forecast and the channel\'s dynamic buffer in its w
   const before = await call(server, 'GET', '/v1/availability/FC-A?channel=web');
   const w1Before = before.body.locations.find((l) => l.location === 'W1');
   assert.equal(before.body.promotion_factor, 1);
-  assert.ok(w1Before.buffer.dynamic >= 9 && w1Before.buffer.dynamic <= 11, JSON.stringify(w1Before.buffer));
+  // ≈ 9.8 a day expected in the day's latency + 1.645 · √10 for a fast mover.
+  assert.equal(w1Before.velocity_class, 'fast');
+  assert.ok(w1Before.buffer.dynamic >= 14 && w1Before.buffer.dynamic <= 16, JSON.stringify(w1Before.buffer));
 
   const now = Date.now();
   const body = { id: 'black-friday', sku: 'FC-A', channel: 'web', from: new Date(now - 3600_000).toISOString(), to: new Date(now + 3 * DAY).toISOString(), expected_uplift: 0.5 };
@@ -111,7 +113,7 @@ test('a promotion raises the forecast and the channel\'s dynamic buffer in its w
   const during = await call(server, 'GET', '/v1/availability/FC-A?channel=web');
   assert.equal(during.body.promotion_factor, 1.5);
   const w1During = during.body.locations.find((l) => l.location === 'W1');
-  assert.equal(w1During.buffer.dynamic, Math.round(w1Before.buffer.dynamic * 1.5));
+  assert.ok(Math.abs(w1During.buffer.dynamic - w1Before.buffer.dynamic * 1.5) <= 1, JSON.stringify(w1During.buffer));
   assert.equal(w1During.available, w1Before.available - (w1During.buffer.applied - w1Before.buffer.applied));
   // Another SKU is not promoted.
   assert.equal((await call(server, 'GET', '/v1/availability/FC-B?channel=web')).body.promotion_factor, 1);
