@@ -98,6 +98,15 @@ void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window) 
   } else {
     api.alerts.clear("promises_at_risk", now);
   }
+  if (const int64_t open = api.engine.open_stock_exceptions(); open > 0) {
+    api.alerts.raise("stock_exceptions", "stock_exceptions", AlertSeverity::warning,
+                     std::to_string(open) +
+                         " stock exception(s) are open: facts the positions' own history calls "
+                         "unlikely (loss spikes, on-hand jumps, stray sales, counts off the model)",
+                     now, "work through GET /v1/exceptions: recount, inspect or hold as suggested");
+  } else {
+    api.alerts.clear("stock_exceptions", now);
+  }
   const std::string lag_key = "event_lag";
   const double p95 = event_lag_window.quantile(0.95);
   if (event_lag_window.count() >= kLagSampleMin && p95 > kLagTargetSeconds) {

@@ -46,6 +46,15 @@ void get_metrics(ApiContext& api, Call call) {
   out.family("stockd_promises_at_risk_total", "counter",
              "Backorder promises put at risk by a purchase order that slipped.");
   out.sample("stockd_promises_at_risk_total", {}, static_cast<double>(stats.promises_at_risk));
+  out.family("stockd_stock_exceptions_total", "counter",
+             "Stock exceptions found on the event stream (GET /v1/exceptions), by kind.");
+  for (const ExceptionKind kind : kAllExceptionKinds) {
+    out.sample("stockd_stock_exceptions_total", {{"kind", std::string(exception_kind_name(kind))}},
+               static_cast<double>(stats.exceptions_detected[static_cast<size_t>(kind)]));
+  }
+  out.family("stockd_stock_exceptions_open", "gauge", "Stock exceptions not yet resolved.");
+  out.sample("stockd_stock_exceptions_open", {},
+             static_cast<double>(api.engine.open_stock_exceptions()));
   out.family("stockd_overloaded_total", "counter", "Commands refused because a queue was full.");
   out.sample("stockd_overloaded_total", {}, static_cast<double>(stats.overloaded));
   out.family("stockd_engine_queue_commands", "gauge", "Commands waiting in the shard queues.");

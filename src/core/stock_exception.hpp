@@ -37,6 +37,7 @@ enum class ExceptionKind : uint8_t {
 inline constexpr ExceptionKind kAllExceptionKinds[] = {
     ExceptionKind::loss_spike, ExceptionKind::on_hand_jump, ExceptionKind::unexpected_sale,
     ExceptionKind::count_off_model};
+inline constexpr size_t kExceptionKindSlots = 5;  // indexable by ExceptionKind's value
 std::string_view exception_kind_name(ExceptionKind kind);
 std::optional<ExceptionKind> exception_kind_from_name(std::string_view name);
 

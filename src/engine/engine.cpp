@@ -129,6 +129,15 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
       }
     });
   }
+  if (status.is_ok()) {
+    status =
+        store.for_each_aux(kStockExceptionPrefix, [&](std::string_view, std::string_view value) {
+          if (std::optional<StockException> exception = decode_stock_exception(value);
+              exception && !exception->resolved) {
+            engine->open_exceptions_.fetch_add(1);
+          }
+        });
+  }
   for (size_t i = 0; status.is_ok() && i < engine->shards_.size(); ++i) {
     status = engine->shards_[i]->check_loaded_state();
   }
@@ -450,6 +459,9 @@ EngineStats Engine::stats() const {
     total.write_micros_total += get(s.write_micros_total);
     total.overloaded += get(s.overloaded);
     total.promises_at_risk += get(s.promises_at_risk);
+    for (size_t kind = 0; kind < total.exceptions_detected.size(); ++kind) {
+      total.exceptions_detected[kind] += get(s.exceptions_detected[kind]);
+    }
     total.queue_depth += shard->queue_depth();
   }
   return total;

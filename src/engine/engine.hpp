@@ -8,6 +8,7 @@
 // into the engine synchronously (post to your own executor instead).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -219,6 +220,7 @@ struct EngineStats {
   uint64_t write_micros_total = 0;
   uint64_t overloaded = 0;
   uint64_t promises_at_risk = 0;
+  std::array<uint64_t, kExceptionKindSlots> exceptions_detected{};  // by ExceptionKind value
   size_t queue_depth = 0;
 };
 
@@ -341,6 +343,8 @@ class Engine {
   std::map<std::string, LocationHealth> location_health() const;
   // Backorder promises now past their locked window (their purchase order slipped).
   int64_t promises_at_risk_now() const;
+  // Stock exceptions not yet resolved (counted at open, kept current).
+  int64_t open_stock_exceptions() const { return open_exceptions_.load(); }
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
   // The shard (and ledger stream) that owns `sku`.
@@ -407,6 +411,7 @@ class Engine {
   std::atomic<int> stock_change_consumers_{0};
   mutable std::mutex asn_mutex_;
   std::mutex exceptions_mutex_;  // one resolver at a time: read, change, write
+  std::atomic<int64_t> open_exceptions_{0};
   std::map<std::string, std::string, std::less<>> asn_purchase_orders_;  // asn -> PO id
 };
 

@@ -448,7 +448,9 @@ void Shard::record_exception(const Event& event, const ExceptionFinding& finding
   exception.occurred_at = occurred_at;
   exception.detected_at = now;
   write_set_.aux.emplace_back(stock_exception_key(exception.id), encode_stock_exception(exception));
-  stats_.exceptions_detected.fetch_add(1, std::memory_order_relaxed);
+  stats_.exceptions_detected[static_cast<size_t>(finding.kind)].fetch_add(
+      1, std::memory_order_relaxed);
+  engine_.open_exceptions_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Shard::note_order_progress(const Event& event) {

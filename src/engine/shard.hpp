@@ -87,7 +87,7 @@ struct ShardStats {
   std::atomic<uint64_t> write_micros_total{0};
   std::atomic<uint64_t> overloaded{0};
   std::atomic<uint64_t> promises_at_risk{0};
-  std::atomic<uint64_t> exceptions_detected{0};
+  std::array<std::atomic<uint64_t>, kExceptionKindSlots> exceptions_detected{};
 };
 
 class Shard {

@@ -44,6 +44,7 @@ Engine::ResolveResult Engine::resolve_exception(std::string_view id, std::string
     std::fprintf(stderr, "stockd: exception write failed: %s\n", status.message().c_str());
     std::abort();
   }
+  open_exceptions_.fetch_sub(1);
   result.exception = std::move(*exception);
   return result;
 }

@@ -166,6 +166,18 @@ test('anomalies on the stream become exceptions with a suggested action, kept ac
   assert.match(spike.why, /40 units/);
   const stray = r.body.exceptions.find((e) => e.kind === 'unexpected_sale');
   assert.equal(stray.location, 'W9');
+  const metrics = (await call(server, 'GET', '/metrics')).text;
+  assert.match(metrics, /^stockd_stock_exceptions_total\{kind="loss_spike"\} 1$/m);
+  assert.match(metrics, /^stockd_stock_exceptions_open 2$/m);
+  // Each open exception is also an alert, until it is resolved.
+  let alert;
+  for (let i = 0; i < 50 && !alert; ++i) {
+    alert = (await call(server, 'GET', '/v1/alerts')).body.active.find((a) => a.key === 'stock_exceptions');
+    if (!alert) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(alert, 'no stock_exceptions alert');
+  assert.match(alert.message, /^2 stock exception/);
+  assert.match(alert.action, /GET \/v1\/exceptions/);
 
   // Written with the fact: a kill -9 right after the acknowledgement keeps it.
   await server.kill9();
@@ -182,6 +194,7 @@ test('anomalies on the stream become exceptions with a suggested action, kept ac
   problem(await call(server, 'POST', `/v1/exceptions/${spike.id}/resolve`, { body: { resolution: 'again' } }), 409, '/problems/already-resolved');
   r = await call(server, 'GET', '/v1/exceptions');
   assert.equal(r.body.open, 1);
+  assert.match((await call(server, 'GET', '/metrics')).text, /^stockd_stock_exceptions_open 1$/m);
   assert.deepEqual(r.body.exceptions.map((e) => e.kind), ['unexpected_sale']);
   r = await call(server, 'GET', '/v1/exceptions?status=resolved');
   assert.deepEqual(r.body.exceptions.map((e) => e.id), [spike.id]);
