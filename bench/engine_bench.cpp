@@ -8,7 +8,9 @@
 
 #include "core/availability.hpp"
 #include "core/event_rules.hpp"
+#include "core/forecast.hpp"
 #include "core/routing.hpp"
+#include "core/stock_exception.hpp"
 #include "core/velocity.hpp"
 #include "engine/blocking.hpp"
 #include "storage/rocks_store.hpp"
@@ -54,6 +56,63 @@ void BM_CoreApply(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CoreApply);
+
+// What keeping the demand model current costs per sale: observe_demand (a new day every
+// 100 sales, so day closing is included) and the exception check the shard runs on it.
+void BM_DemandModelPerSale(benchmark::State& state) {
+  const Event event = make_event(1, EventType::sale);
+  Position position;
+  position.on_hand = 1'000'000'000;
+  const EventDecision decision =
+      decide_event(event, 100, position, Position{}, event.occurred_at, RuleOptions{});
+  uint64_t n = 0;
+  for (auto _ : state) {
+    const Timestamp at = event.occurred_at + std::chrono::hours{24 * static_cast<int64_t>(n / 100)};
+    const std::optional<ExceptionFinding> finding =
+        detect_exception(event, decision, position, true);
+    benchmark::DoNotOptimize(finding);
+    observe_demand(position.demand, 1, at);
+    benchmark::DoNotOptimize(position.demand);
+    ++n;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DemandModelPerSale);
+
+// A count judged against the model (the costliest check: it closes days on a copy).
+void BM_CountExceptionCheck(benchmark::State& state) {
+  Event count = make_event(1, EventType::count);
+  count.quantity = 90;
+  Position position;
+  position.on_hand = 100;
+  position.version = 10;
+  position.last_count_at = count.occurred_at - std::chrono::hours{24 * 14};
+  for (int day = 60; day > 0; --day) {
+    observe_demand(position.demand, 5 + day % 3, count.occurred_at - std::chrono::hours{24 * day});
+  }
+  const EventDecision decision =
+      decide_event(count, 100, position, Position{}, count.occurred_at, RuleOptions{});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(detect_exception(count, decision, position, true));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CountExceptionCheck);
+
+// A 7-day forecast of a position with 60 days of history (GET /v1/forecast per location).
+void BM_Forecast7Days(benchmark::State& state) {
+  DemandModel model;
+  const Timestamp now = timestamp_from_micros(1'790'000'000'000'000);
+  for (int day = 60; day > 0; --day) {
+    observe_demand(model, 5 + day % 7, now - std::chrono::hours{24 * day});
+  }
+  ForecastRequest request;
+  request.now = now;
+  request.horizon_days = 7;
+  for (auto _ : state) benchmark::DoNotOptimize(forecast_demand(model, request));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Forecast7Days);
 
 class TempStore {
  public:
@@ -188,6 +247,9 @@ void BM_ChannelAvailability(benchmark::State& state) {
     position.on_hand = 50 + i;
     position.last_count_at = now - std::chrono::hours{2};
     record_sale(position, 20, now - std::chrono::hours{30});
+    for (int day = 40; day > 0; --day) {  // history: warehouses are fast movers
+      observe_demand(position.demand, i < 3 ? 20 : 1, now - std::chrono::hours{24 * day});
+    }
     positions.emplace_back(location.id, position);
   }
   AvailabilityRequest request;

@@ -120,6 +120,30 @@ std::vector<Event> demo_opening_events(Timestamp at) {
   std::vector<Event> events;
   std::mt19937_64 random(42);
   uint64_t serial = 0;
+  // Eight weeks of web shipments from Leipzig, so forecasts have a history: TEEs sell
+  // every day with busy weekends, BEANIEs now and then (intermittent).
+  const auto day = std::chrono::hours{24};
+  for (const std::string& sku : demo_skus()) {
+    const bool tee = sku.starts_with("TEE-");
+    if (!tee && !sku.starts_with("BEANIE-")) continue;
+    events.push_back(make("hist-" + std::to_string(++serial), "wms", EventType::receipt, sku,
+                          "W-LEJ", 600, at - 57 * day));
+    for (int ago = 56; ago >= 1; --ago) {
+      const Timestamp when = at - ago * day;
+      const int weekday = static_cast<int>(
+          (std::chrono::floor<std::chrono::days>(when).time_since_epoch().count() + 3) % 7);
+      int64_t units = 0;
+      if (tee) {
+        std::poisson_distribution<int64_t> sold(weekday >= 5 ? 9.0 : 4.0);
+        units = sold(random);
+      } else if (random() % 100 < 15) {
+        units = 1 + static_cast<int64_t>(random() % 3);
+      }
+      if (units == 0) continue;
+      events.push_back(make("hist-" + std::to_string(++serial), "oms", EventType::shipment, sku,
+                            "W-LEJ", units, when));
+    }
+  }
   for (const std::string& sku : demo_skus()) {
     for (const char* warehouse : kWarehouses) {
       const int64_t quantity = 20 + static_cast<int64_t>(random() % 200);

@@ -15,7 +15,8 @@ namespace stockd {
 FileConfig demo_catalog();
 std::vector<std::string> demo_skus();
 
-// Opening stock: warehouse receipts and store counts for every SKU, as of `at`.
+// Opening stock: warehouse receipts and store counts for every SKU, as of `at`, after
+// eight weeks of shipment history for the TEE and BEANIE SKUs (for forecasts).
 std::vector<Event> demo_opening_events(Timestamp at);
 
 // A gentle stream of everyday facts (sales, receipts, returns, shrink) at `at`;
