@@ -300,10 +300,7 @@ void get_replenishment(ApiContext& api, Call call) {
     ++considered;
     const VendorLeadTime& lead = lead_time_of(vendor);
     const double cover_days = lead.lead.mean_days + static_cast<double>(*review_days);
-    ForecastRequest request;
-    request.now = now;
-    request.horizon_days = 1;
-    const Forecast f = forecast_demand(position.demand, request);
+    const DemandNow f = demand_now(position.demand, now);
     if (f.velocity == VelocityClass::dormant || f.daily_rate <= 0) return;
     const double promotion_factor = catalog->location_demand_factor(
         sku, location, now,

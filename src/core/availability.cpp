@@ -32,10 +32,7 @@ BufferBreakdown buffer_for(const Position& position, const SellableRule& rule, T
     buffer.percent_units = (available_units * rule.buffer_percent + 99) / 100;
   }
   if (rule.sync_latency_seconds > 0) {
-    ForecastRequest request;
-    request.now = now;
-    request.horizon_days = 0;
-    const Forecast forecast = forecast_demand(position.demand, request);
+    const DemandNow forecast = demand_now(position.demand, now);
     const double latency_days = static_cast<double>(rule.sync_latency_seconds) / 86'400.0;
     double units = sales_rate_per_day(position, now) * latency_days;
     if (forecast.velocity == VelocityClass::fast) {

@@ -197,17 +197,64 @@ std::optional<VelocityClass> velocity_class_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// The model with every day before `today` closed: on `scratch` when there are any, the
+// model itself (read in place: the usual case for anything that sells) otherwise.
+const DemandModel& closed_through(const DemandModel& model, int32_t today, DemandModel& scratch) {
+  if ((model.open_day == 0 || model.open_day >= today) &&
+      !(model.demand_days == 0 && model.open_day_units > 0)) {
+    return model;
+  }
+  scratch = model;
+  close_days_before(scratch, today);
+  // Nothing closed yet: today's units so far are the only history there is.
+  if (scratch.demand_days == 0 && scratch.open_day_units > 0) {
+    close_days_before(scratch, scratch.open_day + 1);
+  }
+  return scratch;
+}
+
+// Method, rate, error and class of a model whose past days are closed.
+DemandNow evaluate(const DemandModel& current, const VelocityThresholds& thresholds) {
+  DemandNow now;
+  if (current.demand_days == 0) return now;  // method none, dormant
+  double error_sq = current.error_sq_flat;
+  if (current.demand_days >= 2 && current.interval > kIntermittentInterval) {
+    now.method = ForecastMethod::sba;
+    now.daily_rate = sba_rate(current);
+    error_sq = current.error_sq_sba;
+  } else if (current.days_closed >= kWeeklyMinDays &&
+             current.error_sq_weekly < kWeeklyErrorRatio * current.error_sq_flat) {
+    now.method = ForecastMethod::weekly;
+    now.daily_rate = current.level;
+    error_sq = current.error_sq_weekly;
+  } else {
+    now.method = ForecastMethod::flat;
+    now.daily_rate = current.level;
+  }
+  // The error is floored at Poisson's variance: a short history must not look certain.
+  now.daily_sigma = std::sqrt(std::max(error_sq, now.daily_rate));
+  now.velocity = classify(now.daily_rate, current.days_since_demand, true, thresholds);
+  return now;
+}
+
+}  // namespace
+
+DemandNow demand_now(const DemandModel& model, Timestamp now,
+                     const VelocityThresholds& thresholds) {
+  if (model.open_day == 0) return DemandNow{};
+  DemandModel scratch;
+  return evaluate(closed_through(model, day_number(now), scratch), thresholds);
+}
+
 Forecast forecast_demand(const DemandModel& model, const ForecastRequest& request,
                          const VelocityThresholds& thresholds) {
   STOCKD_ASSERT(request.horizon_days >= 0);
   Forecast out;
-  DemandModel current = model;
   const int32_t today = day_number(request.now);
-  close_days_before(current, today);
-  // Nothing closed yet: today's units so far are the only history there is.
-  if (current.demand_days == 0 && current.open_day_units > 0) {
-    close_days_before(current, current.open_day + 1);
-  }
+  DemandModel scratch;
+  const DemandModel& current = closed_through(model, today, scratch);
   out.history_days = current.days_closed;
   out.demand_days = current.demand_days;
   if (current.demand_days == 0) return out;  // method none, dormant
@@ -223,22 +270,11 @@ Forecast forecast_demand(const DemandModel& model, const ForecastRequest& reques
     out.pattern = intermittent ? (erratic ? DemandPattern::lumpy : DemandPattern::intermittent)
                                : (erratic ? DemandPattern::erratic : DemandPattern::smooth);
   }
-  double error_sq = current.error_sq_flat;
-  if (current.demand_days >= 2 && current.interval > kIntermittentInterval) {
-    out.method = ForecastMethod::sba;
-    out.daily_rate = sba_rate(current);
-    error_sq = current.error_sq_sba;
-  } else if (current.days_closed >= kWeeklyMinDays &&
-             current.error_sq_weekly < kWeeklyErrorRatio * current.error_sq_flat) {
-    out.method = ForecastMethod::weekly;
-    out.daily_rate = current.level;
-    error_sq = current.error_sq_weekly;
-  } else {
-    out.method = ForecastMethod::flat;
-    out.daily_rate = current.level;
-  }
-  // The error is floored at Poisson's variance: a short history must not look certain.
-  out.daily_sigma = std::sqrt(std::max(error_sq, out.daily_rate));
+  const DemandNow rate = evaluate(current, thresholds);
+  out.method = rate.method;
+  out.daily_rate = rate.daily_rate;
+  out.daily_sigma = rate.daily_sigma;
+  out.velocity = rate.velocity;
 
   double base_units = 0;
   for (int32_t offset = 0; offset < request.horizon_days; ++offset) {
@@ -257,16 +293,12 @@ Forecast forecast_demand(const DemandModel& model, const ForecastRequest& reques
       out.daily_sigma * std::sqrt(static_cast<double>(request.horizon_days)) * scale;
   out.low_units = std::max(0.0, out.mean_units - request.interval_z * sigma_units);
   out.high_units = out.mean_units + request.interval_z * sigma_units;
-  out.velocity = classify(out.daily_rate, current.days_since_demand, true, thresholds);
   return out;
 }
 
 VelocityClass velocity_class(const DemandModel& model, Timestamp now,
                              const VelocityThresholds& thresholds) {
-  ForecastRequest request;
-  request.now = now;
-  request.horizon_days = 0;
-  return forecast_demand(model, request, thresholds).velocity;
+  return demand_now(model, now, thresholds).velocity;
 }
 
 double normal_quantile(double probability) {

@@ -128,6 +128,17 @@ struct Forecast {
 Forecast forecast_demand(const DemandModel& model, const ForecastRequest& request,
                          const VelocityThresholds& thresholds = {});
 
+// Method, daily rate, daily error and class as of `now`: a forecast without a horizon,
+// cheap enough for every availability computation.
+struct DemandNow {
+  ForecastMethod method = ForecastMethod::none;
+  double daily_rate = 0;
+  double daily_sigma = 0;
+  VelocityClass velocity = VelocityClass::dormant;
+};
+DemandNow demand_now(const DemandModel& model, Timestamp now,
+                     const VelocityThresholds& thresholds = {});
+
 // The class of a model as of `now` (its daily rate and days since the last demand).
 VelocityClass velocity_class(const DemandModel& model, Timestamp now,
                              const VelocityThresholds& thresholds = {});

@@ -97,10 +97,7 @@ std::optional<ExceptionFinding> count_off_model(const Event& event, const EventD
                                                          .count() /
                                                      24,
                                                  1, kCountWindowMaxDays);
-  ForecastRequest request;
-  request.now = decision.occurred_at;
-  request.horizon_days = 1;
-  const double daily_sigma = forecast_demand(before.demand, request).daily_sigma;
+  const double daily_sigma = demand_now(before.demand, decision.occurred_at).daily_sigma;
   const int64_t threshold =
       std::max(kCountOffMinUnits,
                ceil_units(kCountOffSigmas * daily_sigma * std::sqrt(static_cast<double>(days))));
