@@ -186,27 +186,9 @@ std::optional<StockView> stock_as_of(ApiContext& api, const std::string& sku, Ti
         }
         if (record->sku != sku) return true;
         if (record->received_at > as_of) return true;
-        for (const LedgerDelta& delta : record->deltas) {
-          positions[delta.location].bucket(delta.bucket) += delta.delta;
-        }
-        // Velocity as the engine keeps it: sales and shipments, applied or superseded.
-        if (record->kind == RecordKind::event &&
-            (record->event.type == EventType::sale || record->event.type == EventType::shipment) &&
-            (record->status == EventStatus::applied || record->status == EventStatus::superseded)) {
-          record_sale(positions[record->event.location], record->event.quantity,
-                      record->effective_occurred_at);
-        }
-        for (const PositionVersion& version : record->versions) {
-          Position& position = positions[version.location];
-          position.version = version.version;
-          if (record->kind == RecordKind::event) {
-            position.last_event_at =
-                std::max(position.last_event_at, record->effective_occurred_at);
-            if (record->event.type == EventType::count && record->status == EventStatus::applied) {
-              position.last_count_at = record->effective_occurred_at;
-            }
-          }
-        }
+        replay_record(*record, [&](std::string_view location) -> Position& {
+          return positions[std::string(location)];
+        });
         return true;
       });
   if (!status.is_ok() || corrupt) {

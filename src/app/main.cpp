@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/auth.hpp"
+#include "app/batch_commands.hpp"
 #include "app/config_file.hpp"
 #include "app/demo.hpp"
 #include "app/serve.hpp"
@@ -333,6 +334,49 @@ int main(int argc, char** argv) {
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
+  BatchFileOptions batch;
+  std::string import_id;
+  std::string import_source;
+  size_t import_chunk_rows = 5000;
+  size_t reconcile_limit = 1000;
+  std::string export_out = "-";
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Apply a snapshot (CSV or NDJSON) as counts; resumable by --id (server stopped)");
+  import_cmd->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  import_cmd->add_option("--config", config_path, "TOML configuration to declare first");
+  import_cmd->add_option("--id", import_id, "The import's id (re-runs resume or change nothing)")
+      ->required();
+  import_cmd->add_option("--source", import_source, "The registered source it speaks for")
+      ->required();
+  import_cmd->add_option("--format", batch.format, "csv or ndjson")->capture_default_str();
+  import_cmd->add_flag("--full", batch.full,
+                       "Everything at the named locations: unlisted positions count as 0");
+  import_cmd->add_option("--as-of", batch.as_of, "When the snapshot was taken (RFC 3339)");
+  import_cmd->add_option("--chunk-rows", import_chunk_rows, "Rows per durable chunk")
+      ->capture_default_str();
+  import_cmd->add_option("file", batch.file, "The snapshot file, or - for standard input")
+      ->required();
+
+  CLI::App* reconcile_cmd = app.add_subcommand(
+      "reconcile", "Compare a snapshot with stockd's positions; changes nothing (read-only)");
+  reconcile_cmd->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  reconcile_cmd->add_option("--snapshot", batch.file, "The snapshot file, or -")->required();
+  reconcile_cmd->add_option("--format", batch.format, "csv or ndjson")->capture_default_str();
+  reconcile_cmd->add_flag("--full", batch.full, "Unlisted positions at its locations count as 0");
+  reconcile_cmd->add_option("--as-of", batch.as_of, "When the snapshot was taken (RFC 3339)");
+  reconcile_cmd->add_option("--limit", reconcile_limit, "Drifting positions listed")
+      ->capture_default_str();
+
+  std::string export_format = "csv";
+  std::string export_as_of;
+  CLI::App* export_cmd =
+      app.add_subcommand("export", "Write every position as CSV or NDJSON (read-only)");
+  export_cmd->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
+  export_cmd->add_option("--format", export_format, "csv or ndjson")->capture_default_str();
+  export_cmd->add_option("--as-of", export_as_of, "As recorded by this time (RFC 3339)");
+  export_cmd->add_option("--out", export_out, "Output file, or - for standard output")
+      ->capture_default_str();
+
   CLI::App* apply = app.add_subcommand("apply", "Apply NDJSON events and print each result");
   apply->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
   apply->add_option("--config", config_path, "TOML configuration to declare first");
@@ -435,6 +479,26 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*apply) return run_apply(data_dir, config_path, shards, file, quiet);
+  if (*import_cmd) {
+    auto opened = open_all(data_dir, config_path, shards);
+    if (!opened) return 2;
+    return run_import(*opened->engine, *opened->store, opened->clock, batch, import_id,
+                      import_source, import_chunk_rows);
+  }
+  if (*reconcile_cmd || *export_cmd) {
+    RocksStoreOptions options;
+    options.data_dir = data_dir;
+    options.read_only = true;
+    std::string error;
+    auto store = RocksStore::open(options, &error);
+    if (!store) {
+      std::fprintf(stderr, "stockd: %s\n", error.c_str());
+      return 2;
+    }
+    SystemClock clock;
+    if (*reconcile_cmd) return run_reconcile(*store, clock, batch, reconcile_limit);
+    return run_export(*store, clock, export_format, export_as_of, export_out);
+  }
   if (*stock) return run_stock(data_dir, sku);
   if (*verify) return run_audit_verify(data_dir);
   if (*demo) return run_demo(data_dir, false, live_seconds);

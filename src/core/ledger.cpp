@@ -3,6 +3,7 @@
 #include "base/assert.hpp"
 #include "base/bytes.hpp"
 #include "core/encoding.hpp"
+#include "core/velocity.hpp"
 
 namespace stockd {
 namespace {
@@ -158,6 +159,30 @@ std::optional<LedgerRecord> decode_ledger_record(std::string_view bytes) {
   read_digest(in, record.hash);
   if (!in.ok() || !in.at_end()) return std::nullopt;
   return record;
+}
+
+void replay_record(const LedgerRecord& record,
+                   const std::function<Position&(std::string_view location)>& position_at) {
+  for (const LedgerDelta& delta : record.deltas) {
+    position_at(delta.location).bucket(delta.bucket) += delta.delta;
+  }
+  // Velocity as the engine keeps it: sales and shipments, applied or superseded.
+  if (record.kind == RecordKind::event &&
+      (record.event.type == EventType::sale || record.event.type == EventType::shipment) &&
+      (record.status == EventStatus::applied || record.status == EventStatus::superseded)) {
+    record_sale(position_at(record.event.location), record.event.quantity,
+                record.effective_occurred_at);
+  }
+  for (const PositionVersion& version : record.versions) {
+    Position& position = position_at(version.location);
+    position.version = version.version;
+    if (record.kind == RecordKind::event) {
+      position.last_event_at = std::max(position.last_event_at, record.effective_occurred_at);
+      if (record.event.type == EventType::count && record.status == EventStatus::applied) {
+        position.last_count_at = record.effective_occurred_at;
+      }
+    }
+  }
 }
 
 }  // namespace stockd

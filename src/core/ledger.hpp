@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,5 +82,12 @@ Sha256Digest chain_hash(const Sha256Digest& prev_hash, const LedgerRecord& recor
 // Stored form: canonical bytes, then prev_hash, then hash.
 std::string encode_ledger_record(const LedgerRecord& record);
 std::optional<LedgerRecord> decode_ledger_record(std::string_view bytes);
+
+// Replays a record into the positions it touched (`position_at` returns the one at a
+// location): its bucket deltas, versions, last event and count instants, and the sales
+// velocity as the engine keeps it. Rebuilding positions as of a past time is folding
+// every record received by then, in (stream, sequence) order.
+void replay_record(const LedgerRecord& record,
+                   const std::function<Position&(std::string_view location)>& position_at);
 
 }  // namespace stockd
