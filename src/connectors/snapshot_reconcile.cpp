@@ -140,9 +140,10 @@ std::optional<ReconcileReport> reconcile_snapshot(Store& store, std::vector<Snap
           units += delta.delta;
         }
       }
+      // A fact at the snapshot's own instant is neither: the two saw the same moment.
       if (record->effective_occurred_at > c.as_of) {
         found->second.moved_after += units;
-      } else if (record->received_at > c.as_of) {
+      } else if (record->effective_occurred_at < c.as_of && record->received_at > c.as_of) {
         found->second.late_units += units;
       }
       return true;

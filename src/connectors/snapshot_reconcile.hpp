@@ -7,6 +7,7 @@
 //                         the whole difference: the snapshot is older than the stock,
 //                         and applying it as a count would lose them
 //   late_events           facts that happened before as_of but reached stockd after it
+//                         (a fact at as_of itself is neither late nor after)
 //   counts_superseded     counts for the position were superseded (a newer count or a
 //                         higher-priority source won)
 //   missing_events        none of these: a source's facts never reached stockd

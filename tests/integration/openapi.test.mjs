@@ -213,6 +213,18 @@ test('real traffic through Prism stays within the spec', async () => {
     await through('POST', `/v1/exceptions/${found.body.exceptions[0].id}/resolve`, { body: { resolution: 'spec' } }, 200);
     await through('POST', `/v1/exceptions/${found.body.exceptions[0].id}/resolve`, { body: { resolution: 'spec' } }, 409);
     await through('POST', '/v1/exceptions/x0-0/resolve', { body: { resolution: 'spec' } }, 404);
+    const snapAt = new Date(Date.now() - 60_000).toISOString();
+    const snap = 'sku,location,on_hand\nSPEC-IMP,W1,4\nbad sku,W1,1\n';
+    await through('POST', `/v1/imports?id=spec-imp&source=wms&as_of=${snapAt}`, { raw: snap, headers: { 'content-type': 'text/csv' } }, 201);
+    await through('POST', `/v1/imports?id=spec-imp&source=wms&as_of=${snapAt}`, { raw: snap, headers: { 'content-type': 'text/csv' } }, 200);
+    await through('POST', '/v1/imports?id=spec-imp-2&source=nope', { raw: snap, headers: { 'content-type': 'text/csv' } }, 422);
+    await through('GET', '/v1/imports/spec-imp', {}, 200);
+    await through('GET', '/v1/imports/spec-none', {}, 404);
+    await through('POST', `/v1/reconcile?as_of=${snapAt}`, { raw: 'sku,location,on_hand\nSPEC-IMP,W1,5\n', headers: { 'content-type': 'text/csv' } }, 200);
+    await through('POST', '/v1/reconcile?limit=0', { raw: snap, headers: { 'content-type': 'text/csv' } }, 422);
+    await through('GET', '/v1/exports/positions?format=csv', {}, 200);
+    await through('GET', '/v1/exports/positions?format=ndjson&location=W1', {}, 200);
+    await through('GET', '/v1/exports/positions?as_of=never', {}, 422);
     const minted = await through('POST', '/v1/tokens', { body: { name: 'spec', scopes: ['stock:read'], principal: { kind: 'person', id: 'spec' }, expires_in_seconds: 3600 } }, 201);
     await through('GET', '/v1/tokens', {}, 200);
     const successor = await through('POST', `/v1/tokens/${minted.body.id}/rotate`, { body: { grace_seconds: 60 } }, 201);
