@@ -100,6 +100,30 @@ bool each_table(const toml::table& root, std::string_view name, std::string* err
   return true;
 }
 
+bool read_cdc(const toml::table& table, const std::string& where, CdcMapping& out,
+              std::string* error) {
+  TableReader reader(table, where, error);
+  std::string mode = "absolute";
+  if (!reader.only({"topic", "table", "source", "sku_column", "location_column", "location",
+                    "quantity_column", "mode"}) ||
+      !reader.text("topic", out.topic, true) || !reader.text("table", out.table) ||
+      !reader.text("source", out.source, true) ||
+      !reader.text("sku_column", out.sku_column, true) ||
+      !reader.text("location_column", out.location_column) ||
+      !reader.text("location", out.location) ||
+      !reader.text("quantity_column", out.quantity_column, true) || !reader.text("mode", mode)) {
+    return false;
+  }
+  if (mode != "absolute" && mode != "delta")
+    return reader.fail("mode", "must be absolute or delta");
+  out.mode = mode == "absolute" ? CdcMode::absolute : CdcMode::delta;
+  if (const std::string problem = check_cdc_mapping(out); !problem.empty()) {
+    *error = where + ": " + problem;
+    return false;
+  }
+  return true;
+}
+
 bool read_location(const toml::table& table, const std::string& where, Location& out,
                    std::string* error) {
   TableReader reader(table, where, error);
@@ -198,8 +222,8 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     return false;
   };
   for (const auto& [key, value] : root) {
-    static const std::set<std::string_view> kKnown = {"engine",   "locations", "sources",
-                                                      "channels", "webhooks",  "kafka"};
+    static const std::set<std::string_view> kKnown = {
+        "engine", "locations", "sources", "channels", "webhooks", "kafka", "cdc"};
     if (!kKnown.contains(key.str())) {
       detail = std::string(key.str()) + ": unknown section";
       return fail();
@@ -264,8 +288,8 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
         !reader.boolean("produce_stock_changes", k.produce_stock_changes)) {
       return fail();
     }
-    if (k.consume_topic.empty() && k.produce_topic.empty()) {
-      detail = "kafka: set consume_topic, produce_topic or both";
+    if (k.consume_topic.empty() && k.produce_topic.empty() && root.get("cdc") == nullptr) {
+      detail = "kafka: set consume_topic, produce_topic or both (or [[cdc]] topics)";
       return fail();
     }
     if (const toml::node* properties = table->get("properties")) {
@@ -296,28 +320,39 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
       if (!flatten(*values, "")) return fail();
     }
   }
-  const bool ok = each_table(root, "locations", &detail,
-                             [&](const toml::table& table, const std::string& where) {
-                               Location location;
-                               if (!read_location(table, where, location, &detail)) return false;
-                               out.locations.push_back(std::move(location));
-                               return true;
-                             }) &&
-                  each_table(root, "sources", &detail,
-                             [&](const toml::table& table, const std::string& where) {
-                               Source source;
-                               if (!read_source(table, where, source, &detail)) return false;
-                               out.sources.push_back(std::move(source));
-                               return true;
-                             }) &&
-                  each_table(root, "channels", &detail,
-                             [&](const toml::table& table, const std::string& where) {
-                               Channel channel;
-                               if (!read_channel(table, where, channel, &detail)) return false;
-                               out.channels.push_back(std::move(channel));
-                               return true;
-                             });
+  const bool ok =
+      each_table(root, "locations", &detail,
+                 [&](const toml::table& table, const std::string& where) {
+                   Location location;
+                   if (!read_location(table, where, location, &detail)) return false;
+                   out.locations.push_back(std::move(location));
+                   return true;
+                 }) &&
+      each_table(root, "sources", &detail,
+                 [&](const toml::table& table, const std::string& where) {
+                   Source source;
+                   if (!read_source(table, where, source, &detail)) return false;
+                   out.sources.push_back(std::move(source));
+                   return true;
+                 }) &&
+      each_table(root, "channels", &detail,
+                 [&](const toml::table& table, const std::string& where) {
+                   Channel channel;
+                   if (!read_channel(table, where, channel, &detail)) return false;
+                   out.channels.push_back(std::move(channel));
+                   return true;
+                 }) &&
+      each_table(root, "cdc", &detail, [&](const toml::table& table, const std::string& where) {
+        CdcMapping mapping;
+        if (!read_cdc(table, where, mapping, &detail)) return false;
+        out.kafka.cdc.push_back(std::move(mapping));
+        return true;
+      });
   if (!ok) return fail();
+  if (!out.kafka.cdc.empty() && out.kafka.brokers.empty()) {
+    detail = "cdc: needs [kafka] brokers";
+    return fail();
+  }
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/debezium.hpp"
 #include "core/catalog.hpp"
 #include "engine/engine.hpp"
 
@@ -30,6 +31,7 @@ struct KafkaSettings {
   std::string produce_topic;
   bool produce_stock_changes = false;
   std::vector<std::pair<std::string, std::string>> properties;  // [kafka.properties]
+  std::vector<CdcMapping> cdc;                                  // [[cdc]]
 };
 
 struct FileConfig {

@@ -141,6 +141,7 @@ int run_serve(const ServeOptions& options) {
   kafka_options.produce_topic = config.kafka.produce_topic;
   kafka_options.produce_stock_changes = config.kafka.produce_stock_changes;
   kafka_options.properties = config.kafka.properties;
+  kafka_options.cdc = config.kafka.cdc;
   std::unique_ptr<KafkaProducer> kafka_producer;
   std::unique_ptr<KafkaConsumer> kafka_consumer;
   if (!kafka_options.brokers.empty() && !kafka_options.produce_topic.empty()) {
@@ -152,14 +153,19 @@ int run_serve(const ServeOptions& options) {
     webhooks.add_outbox_consumer([producer = kafka_producer.get()] { return producer->cursors(); });
     std::printf("stockd: publishing to kafka topic %s\n", kafka_options.produce_topic.c_str());
   }
-  if (!kafka_options.brokers.empty() && !kafka_options.consume_topic.empty()) {
+  if (!kafka_options.brokers.empty() &&
+      (!kafka_options.consume_topic.empty() || !kafka_options.cdc.empty())) {
     kafka_consumer = std::make_unique<KafkaConsumer>(*engine, kafka_options);
     if (Status status = kafka_consumer->start(); !status.is_ok()) {
       std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
       return 2;
     }
-    std::printf("stockd: consuming kafka topic %s as group %s\n",
-                kafka_options.consume_topic.c_str(), kafka_options.group_id.c_str());
+    std::string topics = kafka_options.consume_topic;
+    for (const CdcMapping& mapping : kafka_options.cdc) {
+      topics += (topics.empty() ? "" : ", ") + mapping.topic + " (cdc)";
+    }
+    std::printf("stockd: consuming kafka topics %s as group %s\n", topics.c_str(),
+                kafka_options.group_id.c_str());
   }
   api.context().kafka_consumer = kafka_consumer.get();
   api.context().kafka_producer = kafka_producer.get();

@@ -15,14 +15,16 @@
 
 #include "base/status.hpp"
 #include "base/time.hpp"
+#include "connectors/debezium.hpp"
 #include "engine/engine.hpp"
 #include "engine/store.hpp"
 
 namespace stockd {
 
 struct KafkaOptions {
-  std::string brokers;        // bootstrap.servers; "" = Kafka off
-  std::string consume_topic;  // "" = no consumer
+  std::string brokers;          // bootstrap.servers; "" = Kafka off
+  std::string consume_topic;    // "" = no stockd-event topic
+  std::vector<CdcMapping> cdc;  // Debezium topics mapped to facts (connectors/debezium.hpp)
   std::string group_id = "stockd";
   std::string produce_topic;           // "" = no producer
   bool produce_stock_changes = false;  // also publish stockd.stock.changed

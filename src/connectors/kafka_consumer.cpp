@@ -43,10 +43,17 @@ void fill_from_cloud_event(boost::json::object& event, const std::string& id,
 }
 
 // One message as events: a JSON event, {"events": [...]}, a structured CloudEvent, or
-// binary mode (ce_ headers, the event as the value).
-std::vector<ParsedEvent> parse_message(rd_kafka_message_t* message) {
+// binary mode (ce_ headers, the event as the value); on a CDC topic, a Debezium change.
+std::vector<ParsedEvent> parse_message(rd_kafka_message_t* message,
+                                       const std::vector<CdcMapping>& cdc) {
   std::vector<ParsedEvent> out;
   const std::string_view text(static_cast<const char*>(message->payload), message->len);
+  const std::string_view topic = rd_kafka_topic_name(message->rkt);
+  for (const CdcMapping& mapping : cdc) {
+    if (mapping.topic == topic) {
+      return debezium_events(mapping, text, message->partition, message->offset);
+    }
+  }
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(text, ec);
   ParsedEvent unreadable;
@@ -115,7 +122,9 @@ struct KafkaConsumer::Impl {
   bool apply(std::vector<rd_kafka_message_t*>& batch) {
     std::vector<ParsedEvent> parsed;
     for (rd_kafka_message_t* message : batch) {
-      for (ParsedEvent& event : parse_message(message)) parsed.push_back(std::move(event));
+      for (ParsedEvent& event : parse_message(message, options.cdc)) {
+        parsed.push_back(std::move(event));
+      }
     }
     while (true) {
       std::promise<std::vector<EventResult>> promise;
@@ -237,9 +246,15 @@ Status KafkaConsumer::start() {
     return Status::error(std::string("kafka consumer: ") + message);
   }
   rd_kafka_poll_set_consumer(impl_->kafka);
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, impl_->options.consume_topic.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_t* topics =
+      rd_kafka_topic_partition_list_new(1 + static_cast<int>(impl_->options.cdc.size()));
+  if (!impl_->options.consume_topic.empty()) {
+    rd_kafka_topic_partition_list_add(topics, impl_->options.consume_topic.c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+  }
+  for (const CdcMapping& mapping : impl_->options.cdc) {
+    rd_kafka_topic_partition_list_add(topics, mapping.topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(impl_->kafka, topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

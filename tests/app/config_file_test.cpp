@@ -104,7 +104,51 @@ INSTANTIATE_TEST_SUITE_P(
                   "[kafka.properties]\nlinger.ms = 5\n",
                   "kafka.properties.linger.ms: must be a string"},
         BadConfig{"source_secret", "[[sources]]\nid = 'p'\nwebhook_secrets = ['whsec_x']\n",
-                  "sources[0].webhook_secrets"}));
+                  "sources[0].webhook_secrets"},
+        BadConfig{"cdc_without_kafka",
+                  "[[cdc]]\ntopic = 't'\nsource = 's'\nsku_column = 'a'\nlocation = 'W1'\n"
+                  "quantity_column = 'q'\n",
+                  "cdc: needs [kafka] brokers"},
+        BadConfig{"cdc_location",
+                  "[kafka]\nbrokers = 'h:9092'\n[[cdc]]\ntopic = 't'\nsource = 's'\n"
+                  "sku_column = 'a'\nquantity_column = 'q'\n",
+                  "cdc[0]: set location_column or location"},
+        BadConfig{"cdc_mode",
+                  "[kafka]\nbrokers = 'h:9092'\n[[cdc]]\ntopic = 't'\nsource = 's'\n"
+                  "sku_column = 'a'\nlocation = 'W1'\nquantity_column = 'q'\nmode = 'sum'\n",
+                  "cdc[0].mode: must be absolute or delta"}));
+
+TEST(ConfigFile, ReadsCdcMappings) {
+  const std::string path = write_file(R"(
+[kafka]
+brokers = "127.0.0.1:9092"
+
+[[cdc]]
+topic = "erp.public.stock"
+table = "stock"
+source = "erp"
+sku_column = "item_no"
+location_column = "store_id"
+quantity_column = "qty"
+
+[[cdc]]
+topic = "erp.public.moves"
+source = "erp"
+sku_column = "item_no"
+location = "W1"
+quantity_column = "delta"
+mode = "delta"
+)");
+  FileConfig config;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, config, &error)) << error;
+  ASSERT_EQ(config.kafka.cdc.size(), 2u);
+  EXPECT_EQ(config.kafka.cdc[0].table, "stock");
+  EXPECT_EQ(config.kafka.cdc[0].mode, CdcMode::absolute);
+  EXPECT_EQ(config.kafka.cdc[1].location, "W1");
+  EXPECT_EQ(config.kafka.cdc[1].mode, CdcMode::delta);
+  std::filesystem::remove(path);
+}
 
 TEST(ConfigFile, ReadsSyncSettings) {
   const std::string path = write_file(R"(

@@ -205,6 +205,71 @@ TEST_F(KafkaTest, CloudEventsAndUnreadableMessagesAreHandled) {
   EXPECT_EQ(consumer.stats().unreadable, 1u);
 }
 
+// A legacy database's stock table (absolute) and movements table (delta), as Debezium
+// publishes them, become facts; a second consumer group re-reading both applies nothing.
+TEST_F(KafkaTest, DebeziumChangesOfLegacyTablesBecomeFactsOnce) {
+  cluster_.create_topic("erp.public.stock", 2);
+  cluster_.create_topic("erp.public.moves", 1);
+  const auto row = [](const char* sku, const char* store, int64_t qty) {
+    return std::string(R"({"item_no":")") + sku + R"(","store_id":")" + store + R"(","qty":)" +
+           std::to_string(qty) + "}";
+  };
+  const auto change = [](const char* op, const std::string& before, const std::string& after,
+                         int64_t ts_ms) {
+    return std::string(R"({"schema":{},"payload":{"op":")") + op + R"(","before":)" + before +
+           R"(,"after":)" + after + R"(,"source":{"table":"stock","ts_ms":)" +
+           std::to_string(ts_ms) + "}}}";
+  };
+  // Keyed by the row's primary key, as Debezium does: per-row order is kept.
+  produce(
+      cluster_.bootstraps(), "erp.public.stock",
+      {{"TEE@W1", change("r", "null", row("CDC-TEE", "W1", 10), 1795000000000)},
+       {"CAP@W1", change("c", "null", row("CDC-CAP", "W1", 5), 1795000001000)},
+       {"TEE@W1", change("u", row("CDC-TEE", "W1", 10), row("CDC-TEE", "W1", 7), 1795000002000)},
+       {"CAP@W1", change("d", row("CDC-CAP", "W1", 5), "null", 1795000003000)},
+       {"CAP@W1", ""}});  // the tombstone after a delete
+  produce(cluster_.bootstraps(), "erp.public.moves",
+          {{"m1", change("c", "null", row("CDC-MOVE", "W1", 5), 1795000000000)},
+           {"m1", change("u", row("CDC-MOVE", "W1", 5), row("CDC-MOVE", "W1", 8), 1795000001000)},
+           {"m2", change("c", "null", row("CDC-MOVE", "W1", -2), 1795000002000)},
+           {"m1", change("d", row("CDC-MOVE", "W1", 8), "null", 1795000003000)}});
+  KafkaOptions cdc = options("cdc");
+  cdc.consume_topic.clear();
+  CdcMapping stock;
+  stock.topic = "erp.public.stock";
+  stock.table = "stock";
+  stock.source = "wms";
+  stock.sku_column = "item_no";
+  stock.location_column = "store_id";
+  stock.quantity_column = "qty";
+  CdcMapping moves = stock;
+  moves.topic = "erp.public.moves";
+  moves.mode = CdcMode::delta;
+  cdc.cdc = {stock, moves};
+  {
+    KafkaConsumer consumer(*engine_, cdc);
+    ASSERT_TRUE(consumer.start().is_ok());
+    ASSERT_TRUE(eventually([&] { return consumer.stats().messages == 9; }));
+    consumer.stop();
+    EXPECT_EQ(consumer.stats().unreadable, 0u);
+    EXPECT_EQ(consumer.stats().events_rejected, 0u) << consumer.stats().last_rejection;
+  }
+  EXPECT_EQ(position("CDC-TEE", "W1").on_hand, 7);
+  EXPECT_EQ(position("CDC-CAP", "W1").on_hand, 0);
+  EXPECT_EQ(position("CDC-MOVE", "W1").on_hand, -2);  // +5, +3, −2, −8
+  EXPECT_EQ(position("CDC-TEE", "W1").last_set->source, "wms");
+  // Another group reads both topics from the start: everything is a duplicate.
+  cdc.group_id = "cdc-reread";
+  KafkaConsumer reread(*engine_, cdc);
+  ASSERT_TRUE(reread.start().is_ok());
+  ASSERT_TRUE(eventually([&] { return reread.stats().messages == 9; }));
+  reread.stop();
+  EXPECT_EQ(reread.stats().events_applied, 0u);
+  EXPECT_EQ(reread.stats().events_duplicate, 8u);
+  EXPECT_EQ(position("CDC-TEE", "W1").on_hand, 7);
+  EXPECT_EQ(position("CDC-MOVE", "W1").on_hand, -2);
+}
+
 struct Published {
   std::string key;
   std::map<std::string, std::string> headers;
