@@ -188,6 +188,7 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
   db_options.create_if_missing = !options.read_only;
   db_options.create_missing_column_families = !options.read_only;
   db_options.paranoid_checks = true;
+  if (options.env != nullptr) db_options.env = options.env;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
 

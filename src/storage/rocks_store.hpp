@@ -10,14 +10,19 @@
 #include "base/time.hpp"
 #include "engine/store.hpp"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace stockd {
 
 struct RocksStoreOptions {
   std::string data_dir = "./data";
   Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
   Duration request_key_retention = std::chrono::seconds{24 * 3600};
-  bool sync_writes = true;  // false only for benchmarks that say so
-  bool read_only = false;   // for audit tools; opens without creating anything
+  bool sync_writes = true;      // false only for benchmarks that say so
+  bool read_only = false;       // for audit tools; opens without creating anything
+  rocksdb::Env* env = nullptr;  // tests: a file system that injects faults; null = default
 };
 
 class RocksStore final : public Store {

@@ -1,0 +1,96 @@
+// The process the power-loss test switches off. Opens the store in argv[1] through
+// PowerLossFs; three client threads submit receipts as fast as the engine takes them and
+// print every acknowledged id ("E <id>") after its acknowledgement. After argv[2]
+// milliseconds the power goes: every unsynced byte is dropped, and the process ends
+// at once (_exit: no destructor, no flush, as a machine losing power).
+// argv[3] = "sync" (the product's setting) or "nosync" (the control: acknowledged
+// events must then be lost, or the harness proves nothing).
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crash/power_loss_fs.hpp"
+#include "engine/engine.hpp"
+#include "storage/rocks_store.hpp"
+
+using namespace stockd;
+
+namespace {
+
+void say(const std::string& line) {
+  const std::string out = line + "\n";
+  const ssize_t written = ::write(STDOUT_FILENO, out.data(), out.size());
+  (void)written;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: stockd_power_child DATA_DIR RUN_MS sync|nosync ROUND\n");
+    return 2;
+  }
+  auto fs = std::make_shared<testing::PowerLossFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  std::string error;
+  RocksStoreOptions store_options;
+  store_options.data_dir = argv[1];
+  store_options.env = env.get();
+  store_options.sync_writes = std::string(argv[3]) == "sync";
+  auto store = RocksStore::open(store_options, &error);
+  if (!store) {
+    std::fprintf(stderr, "power child: %s\n", error.c_str());
+    return 3;
+  }
+  SystemClock clock;
+  EngineOptions options;
+  options.shards = 2;
+  auto engine = Engine::open(*store, clock, options, &error);
+  if (!engine) {
+    std::fprintf(stderr, "power child: %s\n", error.c_str());
+    return 3;
+  }
+  engine->put_location(Location{"W1"});
+  engine->put_location(Location{"W2"});
+  engine->put_source(Source{"wms", 100});
+  const std::string round = argv[4];
+  std::atomic<bool> running{true};
+  std::vector<std::thread> clients;
+  for (int client = 0; client < 3; ++client) {
+    clients.emplace_back([&, client] {
+      for (uint64_t n = 0; running; ++n) {
+        std::vector<Event> events;
+        for (uint64_t i = 0; i < 1 + n % 8; ++i) {
+          Event e;
+          e.id = "p" + round + "-" + std::to_string(client) + "-" + std::to_string(n) + "-" +
+                 std::to_string(i);
+          e.source = "wms";
+          e.type = EventType::receipt;
+          e.sku = "PL-" + std::to_string((n + i) % 50);
+          e.location = i % 2 == 0 ? "W1" : "W2";
+          e.quantity = 1;
+          e.occurred_at = clock.now();
+          events.push_back(std::move(e));
+        }
+        std::promise<void> answered;
+        engine->submit_events(events, [&](std::vector<EventResult> results) {
+          for (size_t i = 0; i < results.size(); ++i) {
+            if (results[i].status == EventStatus::applied) say("E " + events[i].id);
+          }
+          answered.set_value();
+        });
+        answered.get_future().wait();
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(argv[2])));
+  const uint64_t lost_bytes = fs->cut_power();
+  say("CUT " + std::to_string(lost_bytes));
+  _exit(0);
+}
