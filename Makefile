@@ -1,6 +1,6 @@
 # The two commands a person needs: `make run` and `make test`. Everything installs
 # what is missing first (scripts/install-deps.sh is idempotent).
-.PHONY: run test build bench deps clean format
+.PHONY: run test build bench deps clean format fuzz
 
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./data
@@ -22,6 +22,12 @@ test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build build/asan -j $(JOBS)
 	@ctest --preset asan -j $(JOBS) --timeout 900
+	@bash scripts/fuzz.sh 10
+
+# The libFuzzer targets (clang-14), FUZZ_SECONDS each (tests/fuzz).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
 	./build/release/bench/stockd_engine_bench --benchmark_min_time=1

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config clang-format git
+  build-essential cmake ninja-build ccache pkg-config clang-format git clang-14 libclang-rt-14-dev
   librocksdb-dev libtomlplusplus-dev libcli11-dev librapidcheck-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libfmt-dev libspdlog-dev

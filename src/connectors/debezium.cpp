@@ -48,6 +48,16 @@ std::optional<int64_t> quantity_column(const json::object& row, const std::strin
   return std::nullopt;
 }
 
+// Epoch milliseconds up to the year 9999 (found by fuzz_debezium: a larger number
+// overflowed the conversion to microseconds); -1 when absent or out of range.
+int64_t millis_of(const json::value* value) {
+  constexpr int64_t kYear9999Ms = 253'402'300'800'000;
+  if (value == nullptr || !value->is_number()) return -1;
+  boost::system::error_code error;
+  const int64_t ms = value->to_number<int64_t>(error);
+  return !error && ms >= 0 && ms < kYear9999Ms ? ms : -1;
+}
+
 struct Place {
   std::string sku;
   std::string location;
@@ -136,14 +146,10 @@ std::vector<ParsedEvent> debezium_events(const CdcMapping& mapping, std::string_
         return out;  // another table on the same topic
       }
     }
-    if (const json::value* ts = source->as_object().if_contains("ts_ms"); ts && ts->is_number()) {
-      ts_ms = ts->to_number<int64_t>();
-    }
+    ts_ms = millis_of(source->as_object().if_contains("ts_ms"));
   }
   if (ts_ms < 0) {
-    if (const json::value* ts = envelope->if_contains("ts_ms"); ts && ts->is_number()) {
-      ts_ms = ts->to_number<int64_t>();
-    }
+    ts_ms = millis_of(envelope->if_contains("ts_ms"));
   }
   if (ts_ms < 0) {
     out.push_back(unreadable("the change has no source.ts_ms or ts_ms"));

@@ -1,6 +1,7 @@
 #include "core/encoding.hpp"
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -106,6 +107,16 @@ std::optional<Position> decode_position(std::string_view bytes) {
       for (double& index : demand.season) index = get_double(in);
       demand.losses = get_day_count();
       demand.loss_size = get_double(in);
+      // Stored doubles are finite and not negative (found by fuzz_stored: NaN decoded).
+      const auto sane = [](double value) { return std::isfinite(value) && value >= 0; };
+      for (const double value :
+           {demand.level, demand.size, demand.size_sq, demand.interval, demand.error_sq_flat,
+            demand.error_sq_weekly, demand.error_sq_sba, demand.loss_size}) {
+        if (!sane(value)) return std::nullopt;
+      }
+      for (const double index : demand.season) {
+        if (!sane(index)) return std::nullopt;
+      }
       if (demand.open_day < 0 || demand.losses < 0 || demand.days_closed < 0 ||
           demand.demand_days < 0 || demand.days_since_demand < 0) {
         return std::nullopt;

@@ -349,7 +349,7 @@ void Engine::place_one(OrderRequest& request, OrderResult& result, Timestamp now
   for (auto& [shard, hold] : holds) {
     const uint32_t line = static_cast<uint32_t>(
         std::find_if(placed.lines.begin(), placed.lines.end(),
-                     [&](const OrderLine& l) { return l.reservation_id == hold->id; }) -
+                     [&id = hold->id](const OrderLine& l) { return l.reservation_id == id; }) -
         placed.lines.begin());
     placed.allocations.push_back({line, hold->sku, hold->location, hold->quantity, hold->id});
     added[hold->sku][hold->location] += hold->quantity;

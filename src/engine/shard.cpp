@@ -1014,7 +1014,7 @@ void Shard::collect_outbox(Timestamp now) {
       }
       const PublishedAvailability now_published{row.available, breakdown_digest(row.locations)};
       auto entry = std::find_if(announced.begin(), announced.end(),
-                                [&](const auto& item) { return item.first == channel_id; });
+                                [&id = channel_id](const auto& item) { return item.first == id; });
       if (entry == announced.end()) {
         // Never announced: a change unless it is (and stays) nothing at all.
         if (row.available == 0 &&
