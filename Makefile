@@ -1,6 +1,6 @@
 # The two commands a person needs: `make run` and `make test`. Everything installs
 # what is missing first (scripts/install-deps.sh is idempotent).
-.PHONY: run test build bench deps clean format fuzz
+.PHONY: run test build bench deps clean format fuzz sim
 
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./data
@@ -23,6 +23,16 @@ test: deps
 	@cmake --build build/asan -j $(JOBS)
 	@ctest --preset asan -j $(JOBS) --timeout 900
 	@bash scripts/fuzz.sh 10
+
+# The seeded simulation (the property tests: random facts, holds, clock steps and reopens
+# against an independent model) for each seed in SEEDS, SIM_CASES cases per property.
+SEEDS ?= 1 2 3
+SIM_CASES ?= 500
+sim: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j $(JOBS) --target stockd_property_tests
+	@for seed in $(SEEDS); do echo "seed $$seed"; \
+	  RC_PARAMS="seed=$$seed max_success=$(SIM_CASES)" ./build/asan/tests/stockd_property_tests || exit 1; done
 
 # The libFuzzer targets (clang-14), FUZZ_SECONDS each (tests/fuzz).
 FUZZ_SECONDS ?= 600

@@ -3,8 +3,9 @@
 // print every acknowledged id ("E <id>") after its acknowledgement. After argv[2]
 // milliseconds the power goes: every unsynced byte is dropped, and the process ends
 // at once (_exit: no destructor, no flush, as a machine losing power).
-// argv[3] = "sync" (the product's setting) or "nosync" (the control: acknowledged
-// events must then be lost, or the harness proves nothing).
+// argv[3] = "sync" (the product's setting), "nosync" (the control: acknowledged events
+// must then be lost, or the harness proves nothing), or "eio" (instead of the power
+// cut, every fsync fails from then on: the process must stop without acknowledging).
 #include <unistd.h>
 
 #include <atomic>
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
   RocksStoreOptions store_options;
   store_options.data_dir = argv[1];
   store_options.env = env.get();
-  store_options.sync_writes = std::string(argv[3]) == "sync";
+  const std::string mode = argv[3];
+  store_options.sync_writes = mode != "nosync";
   auto store = RocksStore::open(store_options, &error);
   if (!store) {
     std::fprintf(stderr, "power child: %s\n", error.c_str());
@@ -90,6 +92,14 @@ int main(int argc, char** argv) {
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(argv[2])));
+  if (mode == "eio") {
+    // The disk starts failing: the next durable write fails and the process must stop
+    // without acknowledging it (it aborts; nothing after this line is expected to run).
+    say("FAIL");
+    fs->fail_syncs();
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    _exit(4);  // never aborted: a failed sync went unnoticed
+  }
   const uint64_t lost_bytes = fs->cut_power();
   say("CUT " + std::to_string(lost_bytes));
   _exit(0);

@@ -87,6 +87,13 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     return target()->DeleteFile(path, options, debug);
   }
 
+  // From now on every sync fails with EIO and takes the unsynced bytes of its file with
+  // it (what an fsync error may mean: the kernel dropped the dirty pages).
+  void fail_syncs() {
+    std::lock_guard lock(state_->mutex);
+    state_->failing = true;
+  }
+
   // Every unsynced byte is gone; nothing is written from now on. Returns the bytes lost.
   uint64_t cut_power() {
     std::lock_guard lock(state_->mutex);
@@ -114,6 +121,7 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
   struct State {
     std::mutex mutex;  // appends and the cut never interleave
     bool off = false;
+    bool failing = false;
     std::map<std::string, FileState> files;
   };
 
@@ -171,6 +179,13 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus synced(rocksdb::IOStatus status, uint64_t size) {
       std::lock_guard lock(state_->mutex);
       if (state_->off) halt();
+      if (state_->failing) {
+        FileState& file = state_->files[path_];
+        std::error_code error;
+        std::filesystem::resize_file(path_, file.synced, error);
+        file.size = file.synced;
+        return rocksdb::IOStatus::IOError("injected EIO on fsync");
+      }
       if (status.ok()) {
         FileState& file = state_->files[path_];
         file.synced = std::max(file.synced, std::min(size, file.size));
