@@ -1,6 +1,6 @@
 # The two commands a person needs: `make run` and `make test`. Everything installs
 # what is missing first (scripts/install-deps.sh is idempotent).
-.PHONY: run test build bench deps clean format fuzz sim
+.PHONY: run test build bench deps clean format fuzz sim soak
 
 JOBS ?= $(shell nproc)
 DATA_DIR ?= ./data
@@ -33,6 +33,11 @@ sim: deps
 	@cmake --build build/asan -j $(JOBS) --target stockd_property_tests
 	@for seed in $(SEEDS); do echo "seed $$seed"; \
 	  RC_PARAMS="seed=$$seed max_success=$(SIM_CASES)" ./build/asan/tests/stockd_property_tests || exit 1; done
+
+# An hour-long mixed workload with memory, open files and latency sampled each minute.
+SOAK_MINUTES ?= 60
+soak: build
+	node bench/soak/soak.mjs $(SOAK_MINUTES)
 
 # The libFuzzer targets (clang-14), FUZZ_SECONDS each (tests/fuzz).
 FUZZ_SECONDS ?= 600

@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds_each=${1:-10}
 cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
-cmake --build build/fuzz -j "$(nproc)"
+mkdir -p build/fuzz
+if ! cmake --build build/fuzz -j "$(nproc)" >build/fuzz/build.log 2>&1; then
+  tail -80 build/fuzz/build.log
+  exit 1
+fi
 mkdir -p build/fuzz/crashes
 for target in event snapshot config stored debezium; do
   work=build/fuzz/work/$target

@@ -117,6 +117,8 @@ std::optional<Position> decode_position(std::string_view bytes) {
       for (const double index : demand.season) {
         if (!sane(index)) return std::nullopt;
       }
+      // A model with no history is written as absent: anything else is not ours.
+      if (!has_history(demand)) return std::nullopt;
       if (demand.open_day < 0 || demand.losses < 0 || demand.days_closed < 0 ||
           demand.demand_days < 0 || demand.days_since_demand < 0) {
         return std::nullopt;
