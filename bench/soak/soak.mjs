@@ -12,7 +12,7 @@ const bin = new URL('../../build/release/src/stockd', import.meta.url).pathname;
 const token = 'soak-admin-' + process.pid;
 const dir = mkdtempSync(join(tmpdir(), 'stockd-soak-'));
 const server = spawn(bin, ['serve', '--data-dir', dir, '--listen', '127.0.0.1:0', '--rate-limit-per-second', '0'],
-  { env: { ...process.env, STOCKD_ADMIN_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'] });
+  { env: { ...process.env, STOCKD_ADMIN_TOKEN: token }, stdio: ['ignore', 'pipe', 'ignore'] });
 const url = await new Promise((resolve) => {
   let out = '';
   server.stdout.on('data', (c) => { out += c; const m = out.match(/listening on (http:\/\/[\d.:]+)/); if (m) resolve(m[1]); });
