@@ -108,14 +108,8 @@ void resolve_exception(ApiContext& api, Call call) {
     return call.respond(reader.error());
   }
   const std::string& id = call.params.at(0);
-  std::vector<StockException> all;
-  if (!api.engine.stock_exceptions(all)) {
-    return call.respond(
-        problem(500, "storage-error", "Storage error", "the exception list could not be read"));
-  }
-  const auto found = std::find_if(all.begin(), all.end(),
-                                  [&](const StockException& each) { return each.id == id; });
-  if (found == all.end()) {
+  const std::optional<StockException> found = api.engine.find_stock_exception(id);
+  if (!found) {
     return call.respond(problem(404, "not-found", "Not found", "no exception with this id"));
   }
   if (auto refusal = forbid_location(call.principal, found->location)) {

@@ -56,6 +56,11 @@ std::optional<ReconcileReport> reconcile_snapshot(Store& store, std::vector<Snap
                                                   std::string* error) {
   ReconcileReport report;
   report.errors = std::move(errors);
+  Catalog catalog;
+  if (const Status loaded = store.load_catalog(catalog); !loaded.is_ok()) {
+    *error = loaded.message();
+    return std::nullopt;
+  }
   std::unordered_map<std::string, Candidate> candidates;
   std::set<std::string> locations;
   std::optional<Timestamp> full_as_of = options.as_of;
@@ -64,6 +69,10 @@ std::optional<ReconcileReport> reconcile_snapshot(Store& store, std::vector<Snap
     const std::optional<Timestamp> as_of = row.as_of ? row.as_of : options.as_of;
     if (!as_of) {
       report.errors.push_back({row.line, "as_of: the row has none and the check gives none"});
+      continue;
+    }
+    if (catalog.find_location(row.location) == nullptr) {
+      report.errors.push_back({row.line, "unknown_location (location)"});
       continue;
     }
     if (!full_as_of) full_as_of = as_of;

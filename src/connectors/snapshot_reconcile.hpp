@@ -12,7 +12,8 @@
 //                         higher-priority source won)
 //   missing_events        none of these: a source's facts never reached stockd
 //
-// A full snapshot also reports positions at its locations that it does not list.
+// A full snapshot also reports positions at its locations that it does not list. Rows
+// at locations the catalog does not know are errors, as an import would report them.
 #pragma once
 
 #include <boost/json/object.hpp>

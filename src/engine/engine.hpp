@@ -312,6 +312,7 @@ class Engine {
   // Statistical exceptions (core/stock_exception.hpp) as stored, in key order; false
   // when the store fails.
   bool stock_exceptions(std::vector<StockException>& out);
+  std::optional<StockException> find_stock_exception(std::string_view id);
   enum class ResolveError : uint8_t { none, not_found, already_resolved };
   struct ResolveResult {
     ResolveError error = ResolveError::none;

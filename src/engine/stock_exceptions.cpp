@@ -20,6 +20,11 @@ bool Engine::stock_exceptions(std::vector<StockException>& out) {
   return status.is_ok() && readable;
 }
 
+std::optional<StockException> Engine::find_stock_exception(std::string_view id) {
+  const std::optional<std::string> bytes = store_.get_aux(stock_exception_key(id));
+  return bytes ? decode_stock_exception(*bytes) : std::nullopt;
+}
+
 Engine::ResolveResult Engine::resolve_exception(std::string_view id, std::string resolved_by,
                                                 std::string resolution) {
   ResolveResult result;

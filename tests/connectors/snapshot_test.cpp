@@ -258,7 +258,8 @@ TEST_F(SnapshotImportTest, ReconcileFindsSeededDriftAndItsLikelyCause) {
       "LATE,W1,9\n"
       "SUPERSEDED,W1,8\n"
       "MISSING,W1,2\n"
-      "SAME,W1,10\n";
+      "SAME,W1,10\n"
+      "ELSEWHERE,NOWHERE,3\n";
   const Read read = read_all(SnapshotFormat::csv, snapshot);
   ReconcileOptions options;
   options.as_of = as_of;
@@ -267,6 +268,9 @@ TEST_F(SnapshotImportTest, ReconcileFindsSeededDriftAndItsLikelyCause) {
       reconcile_snapshot(*store_, read.rows, read.errors, options, clock_.now(), &error);
   ASSERT_TRUE(report) << error;
   EXPECT_EQ(report->total.compared, 5u);
+  ASSERT_EQ(report->errors.size(), 1u);
+  EXPECT_EQ(report->errors[0].line, 7u);
+  EXPECT_NE(report->errors[0].reason.find("unknown_location"), std::string::npos);
   EXPECT_EQ(report->total.drifting, 4u);
   std::map<std::string, std::string> causes;
   for (const DriftingPosition& d : report->positions) causes[d.sku] = d.cause;
