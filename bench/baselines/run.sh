@@ -9,11 +9,17 @@
 # flash sale). Every server is started here on a non-default port in a temporary
 # directory and stopped at the end. Prints the medians of REPEATS runs, their spread,
 # and the ratios stockd / PostgreSQL and stockd / Redis.
+# Availability reads side by side too: one SKU's sellable units over 10 locations
+# (stockd GET /v1/availability, PostgreSQL SELECT sum over the SKU's rows, Redis a Lua
+# script reading its 10 hashes).
 # Usage: bench/baselines/run.sh [seconds per run, default 5] [repeats, default 3]
+#                               [what: all (default) | reserve | ingest | reads]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-5}
 repeats=${2:-3}
+what=${3:-all}
+wants() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 clients=64
 pg_clients=(16 64)
 bin=./build/release/src/stockd
@@ -125,9 +131,38 @@ pg_ingest() {  # best of 4 and 16 clients -> events/s
   echo "$best"
 }
 
+# Availability reads: one SKU over its 10 locations.
+stockd_reads() {
+  wrk -t2 -c$clients -d"${seconds}s" -s bench/baselines/availability.lua "$url" 2>/dev/null |
+    awk '/Requests\/sec/ {printf "%.0f\n", $2}'
+}
+pg_reads() {  # best of 16 and 64 clients -> reads/s
+  local best=0 v
+  for c in "${pg_clients[@]}"; do
+    v=$(run_pg "$pgbin/pgbench" -n -h 127.0.0.1 -p $pg_port -U bench -c "$c" -j 2 -T "$seconds" \
+      -D skus=10000 -f "$work/pg_availability.sql" postgres 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}')
+    [ "${v:-0}" -gt "$best" ] && best=$v
+  done
+  echo "$best"
+}
+lua_available='local total = 0 for l = 0, 9 do local v = redis.call("HMGET", KEYS[1] .. ":" .. l, "on_hand", "reserved") local a = tonumber(v[1]) - tonumber(v[2]) if a > 0 then total = total + a end end return total'
+seed_reads='for s = 0, 9999 do for l = 0, 9 do redis.call("HSET", string.format("sku:%012d:%d", s, l), "on_hand", 1000000000, "reserved", 0) end end return 1'
+redis_reads() {  # -> reads/s (no fsync involved: reads)
+  local dir="$work/redis-reads-$RANDOM$RANDOM"
+  mkdir -p "$dir"
+  redis-server --port $redis_port --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync always \
+    --save '' --daemonize no >"$dir/log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 50); do redis-cli -p $redis_port ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -p $redis_port EVAL "$seed_reads" 0 >/dev/null
+  redis-benchmark -p $redis_port -c $clients -n $((seconds * 40000)) -r 10000 -q \
+    EVAL "$lua_available" 1 'sku:__rand_int__' 2>/dev/null | tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) v = $i} END {printf "%.0f\n", v}'
+  kill $pid; wait $pid 2>/dev/null || true
+}
+
 # --- the runs -----------------------------------------------------------------
 declare -A results
-for hot in 0 1; do
+wants reserve && for hot in 0 1; do
   for r in $(seq "$repeats"); do
     results[stockd,$hot]+="$(stockd_run $hot) "
     for script in pg_guarded pg_for_update; do
@@ -141,10 +176,17 @@ for hot in 0 1; do
   done
 done
 
-for r in $(seq "$repeats"); do
+wants ingest && for r in $(seq "$repeats"); do
   results[ingest_stockd]+="$(stockd_ingest) "
   results[ingest_pg]+="$(pg_ingest) "
 done
+wants reads && for r in $(seq "$repeats"); do
+  results[reads_stockd]+="$(stockd_reads) "
+  results[reads_pg]+="$(pg_reads) "
+  results[reads_redis]+="$(redis_reads) "
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else printf "n/a" }'; }
+if wants reserve; then
 
 echo "Durable reservations, $(nproc) cores shared by servers and load generators, ${seconds}s x $repeats runs (median, min-max)"
 echo "stockd: HTTP, $clients connections; PostgreSQL: best of ${pg_clients[*]} clients; Redis: $clients clients"
@@ -165,12 +207,13 @@ for key in stockd pg_guarded pg_for_update redis_always redis_everysec; do
     "$(tr ' ' '\n' <<<"${results[$key,0]}" | grep . | spread)" "${med[$key,1]}" \
     "$(tr ' ' '\n' <<<"${results[$key,1]}" | grep . | spread)"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else printf "n/a" }'; }
 echo
 for base in pg_guarded pg_for_update redis_always redis_everysec; do
   echo "stockd / $base: random $(ratio "${med[stockd,0]}" "${med[$base,0]}"), hot $(ratio "${med[stockd,1]}" "${med[$base,1]}")"
 done
+fi
 
+if wants ingest; then
 echo
 echo "Durable event ingest, batches of 1,000 (median events/s, min-max): stockd NDJSON over HTTP, 16 connections; PostgreSQL insert-with-idempotency-key + update per 1,000, best of 4 and 16 clients"
 i_s=$(tr ' ' '\n' <<<"${results[ingest_stockd]}" | grep . | median)
@@ -178,3 +221,14 @@ i_p=$(tr ' ' '\n' <<<"${results[ingest_pg]}" | grep . | median)
 echo "| stockd | $i_s | $(tr ' ' '\n' <<<"${results[ingest_stockd]}" | grep . | spread) |"
 echo "| PostgreSQL | $i_p | $(tr ' ' '\n' <<<"${results[ingest_pg]}" | grep . | spread) |"
 echo "stockd / PostgreSQL ingest: $(ratio "$i_s" "$i_p")"
+fi
+if wants reads; then
+  echo
+  echo "Availability reads of one SKU over 10 locations (median reads/s, min-max): stockd HTTP, $clients connections; PostgreSQL SELECT sum, best of ${pg_clients[*]} clients; Redis Lua over 10 hashes, $clients clients"
+  declare -A rmed
+  for key in reads_stockd reads_pg reads_redis; do
+    rmed[$key]=$(tr ' ' '\n' <<<"${results[$key]}" | grep . | median)
+    echo "| $key | ${rmed[$key]} | $(tr ' ' '\n' <<<"${results[$key]}" | grep . | spread) |"
+  done
+  echo "stockd / PostgreSQL reads: $(ratio "${rmed[reads_stockd]}" "${rmed[reads_pg]}"), stockd / Redis reads: $(ratio "${rmed[reads_stockd]}" "${rmed[reads_redis]}")"
+fi
