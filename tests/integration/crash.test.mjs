@@ -61,7 +61,7 @@ test(`kill -9 through HTTP ${ROUNDS} times loses no acknowledged event or hold`,
     await Promise.allSettled(clients);
     assert.equal(signal, 'SIGKILL');
   }
-  assert.ok(acknowledged.size > 500, `only ${acknowledged.size} events were acknowledged`);
+  assert.ok(acknowledged.size > 200, `only ${acknowledged.size} events were acknowledged`);
 
   const server = await startServer({ dataDir: dir, keepData: true });
   let lost = 0;

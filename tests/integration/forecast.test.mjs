@@ -105,8 +105,11 @@ test('a promotion raises the forecast and the channel\'s dynamic buffer in its w
   const f = await call(server, 'GET', '/v1/forecast/FC-A?location=W1&horizon_days=7');
   const w1 = f.body.locations[0];
   assert.equal(w1.daily_rate, 10);  // the model itself is unchanged
-  // +50 % of 10 a day over the window's three days and one hour.
-  assert.ok(Math.abs(w1.promotion_uplift_units - 0.5 * 10 * (3 + 1 / 24)) < 0.02, JSON.stringify(w1));
+  // +50 % of 10 a day over the part of the window inside the horizon, which starts at
+  // today's UTC midnight (three days and one hour, less what fell before midnight).
+  const todayStart = Date.UTC(new Date(f.body.as_of).getUTCFullYear(), new Date(f.body.as_of).getUTCMonth(), new Date(f.body.as_of).getUTCDate());
+  const coveredDays = (now + 3 * DAY - Math.max(now - 3600_000, todayStart)) / DAY;
+  assert.ok(Math.abs(w1.promotion_uplift_units - 0.5 * 10 * coveredDays) < 0.02, JSON.stringify(w1));
   assert.ok(Math.abs(w1.forecast_units - 70 - w1.promotion_uplift_units) < 0.02, JSON.stringify(w1));
   assert.equal(w1.daily[5].units, 10);  // after the window
 

@@ -80,8 +80,13 @@ test('consumes events, survives kill -9 mid-stream, applies each exactly once', 
   // A malformed message is counted and skipped; it does not stop the stream.
   produce(['x\tnot json', `KF-0\t${JSON.stringify({ id: 'kf-last', source: 'wms', type: 'receipt', sku: 'KF-0', location: 'W1', quantity: 1, occurred_at: new Date().toISOString() })}`]);
   await waitFor(async () => (await onHand(['KF-0'])) === 151, 30000, 'the event after a bad message');
+  // The bad message is keyed 'x': it may sit on another partition and be read after the
+  // good one, so wait for it to be counted (CI once saw 0 here: the assertion raced it).
+  await waitFor(async () => (await call(server, 'GET', '/v1/sync')).body.kafka.consumer.unreadable === 1,
+    30000, 'the bad message counted');
   const sync = (await call(server, 'GET', '/v1/sync')).body.kafka.consumer;
   assert.equal(sync.unreadable, 1);
+  assert.equal(await onHand(['KF-0']), 151, 'the bad message changed nothing');
 });
 
 test('publishes availability changes keyed by SKU with CloudEvents headers', async () => {
