@@ -103,13 +103,9 @@ void get_audit(ApiContext& api, Call call) {
     if (!parsed) return call.respond(validation_problem(name, "an RFC 3339 time"));
     (std::string_view(name) == "from" ? from : to) = *parsed;
   }
-  int64_t limit = 100;
-  if (const std::string_view text = call.query_value("limit"); !text.empty()) {
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (error != std::errc{} || end != text.data() + text.size() || limit < 1 || limit > kPageMax) {
-      return call.respond(validation_problem("limit", "limit is 1..500"));
-    }
-  }
+  const std::optional<int64_t> limit_or = call.query_integer("limit", 1, kPageMax, 100);
+  if (!limit_or) return call.respond(validation_problem("limit", "limit is 1..500"));
+  const int64_t limit = *limit_or;
   std::pair<uint32_t, uint64_t> start{0, 0};
   if (const std::string_view text = call.query_value("cursor"); !text.empty()) {
     const auto cursor = parse_cursor(text);

@@ -358,14 +358,9 @@ void get_count_schedule(ApiContext& api, Call call) {
     return call.respond(validation_problem("location", "location names a registered location",
                                            "unknown-location", "Unknown location"));
   }
-  int64_t capacity = 20;
-  if (const std::string_view text = call.query_value("capacity"); !text.empty()) {
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), capacity);
-    if (error != std::errc{} || end != text.data() + text.size() || capacity < 1 ||
-        capacity > 1000) {
-      return call.respond(validation_problem("capacity", "capacity is 1..1000"));
-    }
-  }
+  const std::optional<int64_t> capacity_or = call.query_integer("capacity", 1, 1000, 20);
+  if (!capacity_or) return call.respond(validation_problem("capacity", "capacity is 1..1000"));
+  const int64_t capacity = *capacity_or;
   if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   Store& store = *api.store;
   const Timestamp now = api.clock.now();

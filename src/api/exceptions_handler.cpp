@@ -52,13 +52,8 @@ void list_exceptions(ApiContext& api, Call call) {
     return call.respond(validation_problem(
         "kind", "kind is loss_spike, on_hand_jump, unexpected_sale or count_off_model"));
   }
-  int64_t limit = 100;
-  if (const std::string_view text = call.query_value("limit"); !text.empty()) {
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (error != std::errc{} || end != text.data() + text.size() || limit < 1 || limit > 1000) {
-      return call.respond(validation_problem("limit", "limit is 1..1000"));
-    }
-  }
+  const std::optional<int64_t> limit = call.query_integer("limit", 1, 1000, 100);
+  if (!limit) return call.respond(validation_problem("limit", "limit is 1..1000"));
   const std::string_view sku = call.query_value("sku");
   const std::string_view location = call.query_value("location");
   std::vector<StockException> all;
@@ -89,7 +84,7 @@ void list_exceptions(ApiContext& api, Call call) {
     return a->id > b->id;
   });
   json::array items;
-  for (size_t i = 0; i < matching.size() && i < static_cast<size_t>(limit); ++i) {
+  for (size_t i = 0; i < matching.size() && i < static_cast<size_t>(*limit); ++i) {
     items.push_back(exception_json(*matching[i]));
   }
   call.respond(json_response(200, json::object{{"open", open},

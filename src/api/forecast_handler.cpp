@@ -30,19 +30,6 @@ double rounded(double value, double scale = 100) { return std::round(value * sca
 
 Timestamp day_start(int32_t day) { return timestamp_from_micros(day * kMicrosPerDay); }
 
-// A query integer in [min, max], `fallback` when absent; nullopt when malformed.
-std::optional<int64_t> query_integer(const Call& call, std::string_view name, int64_t min,
-                                     int64_t max, int64_t fallback) {
-  const std::string_view text = call.query_value(name);
-  if (text.empty()) return fallback;
-  int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 std::optional<double> query_number(const Call& call, std::string_view name, double min, double max,
                                    double fallback) {
   const std::string text(call.query_value(name));
@@ -173,7 +160,7 @@ void get_forecast(ApiContext& api, Call call) {
     return call.respond(validation_problem("location", "location names a registered location",
                                            "unknown-location", "Unknown location"));
   }
-  const std::optional<int64_t> horizon = query_integer(call, "horizon_days", 1, kHorizonDaysMax, 7);
+  const std::optional<int64_t> horizon = call.query_integer("horizon_days", 1, kHorizonDaysMax, 7);
   if (!horizon) return call.respond(validation_problem("horizon_days", "horizon_days is 1..90"));
   const Timestamp now = api.clock.now();
   api.engine.get_stock(sku, [catalog = std::move(catalog), location = std::move(location), sku,
@@ -221,10 +208,10 @@ void get_replenishment(ApiContext& api, Call call) {
   if (!service_level) {
     return call.respond(validation_problem("service_level", "service_level is 0.5..0.999"));
   }
-  const std::optional<int64_t> review_days = query_integer(call, "review_days", 0, 90, 7);
+  const std::optional<int64_t> review_days = call.query_integer("review_days", 0, 90, 7);
   if (!review_days) return call.respond(validation_problem("review_days", "review_days is 0..90"));
   const std::optional<int64_t> default_lead_days =
-      query_integer(call, "default_lead_time_days", 1, 365, 14);
+      call.query_integer("default_lead_time_days", 1, 365, 14);
   if (!default_lead_days) {
     return call.respond(
         validation_problem("default_lead_time_days", "default_lead_time_days is 1..365"));

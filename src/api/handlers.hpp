@@ -2,7 +2,10 @@
 // defined in one file per resource (events, stock, reservations, catalog).
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -27,6 +30,19 @@ struct Call {
       if (key == name) return value;
     }
     return {};
+  }
+  // A whole number in [min, max], `fallback` when absent; nullopt when malformed or out
+  // of range (the caller answers with its validation problem).
+  std::optional<int64_t> query_integer(std::string_view name, int64_t min, int64_t max,
+                                       int64_t fallback) const {
+    const std::string_view text = query_value(name);
+    if (text.empty()) return fallback;
+    int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+      return std::nullopt;
+    }
+    return value;
   }
 };
 

@@ -45,32 +45,44 @@ std::optional<bool> full_of(const Call& call, HttpResponse& error) {
   return std::nullopt;
 }
 
-}  // namespace
+// What an import or a health check reads from the query: format, mode and as_of.
+struct SnapshotQuery {
+  SnapshotFormat format = SnapshotFormat::csv;
+  bool full = false;
+  std::optional<Timestamp> as_of;
+};
 
-void post_import(ApiContext& api, Call call) {
-  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
-  HttpResponse error;
+std::optional<SnapshotQuery> snapshot_query(const Call& call, HttpResponse& error) {
   const auto format = format_of(call, error);
-  if (!format) return call.respond(std::move(error));
+  if (!format) return std::nullopt;
   const auto as_of = as_of_of(call, error);
-  if (!as_of) return call.respond(std::move(error));
+  if (!as_of) return std::nullopt;
   const auto full = full_of(call, error);
-  if (!full) return call.respond(std::move(error));
+  if (!full) return std::nullopt;
+  return SnapshotQuery{*format, *full, *as_of};
+}
+
+// Starts (or resumes) the import that ?id= and ?source= name, on behalf of the call's
+// token (its source and locations); nullopt with `error` set when refused.
+std::optional<SnapshotImport> begin_import(ApiContext& api, const Call& call,
+                                           const SnapshotQuery& query, const char* id_detail,
+                                           HttpResponse& error) {
   ImportRequest request;
   request.id = std::string(call.query_value("id"));
   request.source = std::string(call.query_value("source"));
   if (!is_valid_id(request.id)) {
-    return call.respond(
-        validation_problem("id", "id (query) is 1-128 characters of [A-Za-z0-9._:-]"));
+    error = validation_problem("id", id_detail);
+    return std::nullopt;
   }
   const TokenRestrictions& restrictions = call.principal.restrictions;
   if (restrictions.kind == PrincipalKind::source && request.source != restrictions.principal) {
-    return call.respond(problem(403, "forbidden-source", "Forbidden",
-                                "this token speaks for source '" + restrictions.principal + "'"));
+    error = problem(403, "forbidden-source", "Forbidden",
+                    "this token speaks for source '" + restrictions.principal + "'");
+    return std::nullopt;
   }
-  request.format = *format;
-  request.full = *full;
-  request.as_of = *as_of;
+  request.format = query.format;
+  request.full = query.full;
+  request.as_of = query.as_of;
   request.principal = call.principal.token_id;
   const Principal& principal = call.principal;
   request.may_write_at = [&principal](std::string_view location) {
@@ -82,14 +94,26 @@ void post_import(ApiContext& api, Call call) {
   if (!import) {
     const std::string field = refusal.substr(0, refusal.find(':'));
     if (refusal.find("exists with another") != std::string::npos) {
-      return call.respond(problem(409, "import-exists", "Import exists", refusal));
+      error = problem(409, "import-exists", "Import exists", refusal);
+    } else if (field == "source") {
+      error = validation_problem("source", refusal, "unknown-source", "Unknown source");
+    } else {
+      error = validation_problem(field, refusal);
     }
-    if (field == "source") {
-      return call.respond(
-          validation_problem("source", refusal, "unknown-source", "Unknown source"));
-    }
-    return call.respond(validation_problem(field, refusal));
   }
+  return import;
+}
+
+}  // namespace
+
+void post_import(ApiContext& api, Call call) {
+  if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
+  HttpResponse error;
+  const std::optional<SnapshotQuery> query = snapshot_query(call, error);
+  if (!query) return call.respond(std::move(error));
+  std::optional<SnapshotImport> import =
+      begin_import(api, call, *query, "id (query) is 1-128 characters of [A-Za-z0-9._:-]", error);
+  if (!import) return call.respond(std::move(error));
   const bool resumed = import->report().resumed_after_line > 0 || import->already_done();
   import->feed(call.request.body);
   import->finish();
@@ -114,21 +138,11 @@ void get_import(ApiContext& api, Call call) {
 void post_reconcile(ApiContext& api, Call call) {
   if (auto unavailable = ledger_unavailable(api)) return call.respond(std::move(*unavailable));
   HttpResponse error;
-  const auto format = format_of(call, error);
-  if (!format) return call.respond(std::move(error));
-  const auto as_of = as_of_of(call, error);
-  if (!as_of) return call.respond(std::move(error));
-  const auto full = full_of(call, error);
-  if (!full) return call.respond(std::move(error));
-  int64_t limit = 1000;
-  if (const std::string_view text = call.query_value("limit"); !text.empty()) {
-    const auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (failure != std::errc{} || end != text.data() + text.size() || limit < 1 ||
-        limit > 100'000) {
-      return call.respond(validation_problem("limit", "limit is 1..100000"));
-    }
-  }
-  SnapshotReader reader(*format);
+  const std::optional<SnapshotQuery> query = snapshot_query(call, error);
+  if (!query) return call.respond(std::move(error));
+  const std::optional<int64_t> limit = call.query_integer("limit", 1, 100'000, 1000);
+  if (!limit) return call.respond(validation_problem("limit", "limit is 1..100000"));
+  SnapshotReader reader(query->format);
   std::vector<SnapshotRow> rows;
   std::vector<SnapshotRowError> errors;
   reader.feed(call.request.body, rows, errors);
@@ -138,9 +152,9 @@ void post_reconcile(ApiContext& api, Call call) {
         problem(422, "unreadable-snapshot", "Unreadable snapshot", *reader.fatal()));
   }
   ReconcileOptions options;
-  options.full = *full;
-  options.as_of = *as_of;
-  options.positions_max = static_cast<size_t>(limit);
+  options.full = query->full;
+  options.as_of = query->as_of;
+  options.positions_max = static_cast<size_t>(*limit);
   std::string failure;
   const std::optional<ReconcileReport> report = reconcile_snapshot(
       *api.store, std::move(rows), std::move(errors), options, api.clock.now(), &failure);
@@ -152,26 +166,10 @@ void post_reconcile(ApiContext& api, Call call) {
       return call.respond(problem(403, "forbidden", "Forbidden",
                                   "applying corrections needs the events:write scope"));
     }
-    ImportRequest request;
-    request.id = std::string(call.query_value("id"));
-    request.source = std::string(call.query_value("source"));
-    request.format = *format;
-    request.full = *full;
-    request.as_of = *as_of;
-    request.principal = call.principal.token_id;
-    const Principal& principal = call.principal;
-    request.may_write_at = [&principal](std::string_view location) {
-      return principal.may_write_at(location);
-    };
-    if (!is_valid_id(request.id)) {
-      return call.respond(validation_problem(
-          "id", "applying needs id (query): the import id the corrections are recorded under"));
-    }
-    std::string refusal;
-    std::optional<SnapshotImport> import =
-        SnapshotImport::begin(api.engine, *api.store, api.clock, std::move(request), &refusal);
-    if (!import)
-      return call.respond(validation_problem(refusal.substr(0, refusal.find(':')), refusal));
+    std::optional<SnapshotImport> import = begin_import(
+        api, call, *query,
+        "applying needs id (query): the import id the corrections are recorded under", error);
+    if (!import) return call.respond(std::move(error));
     import->feed(call.request.body);
     import->finish();
     body["applied"] = import_report_json(import->report());

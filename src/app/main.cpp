@@ -136,16 +136,20 @@ int run_stock(const std::string& data_dir, const std::string& sku) {
   return view.positions.empty() ? 1 : 0;
 }
 
-int run_audit_verify(const std::string& data_dir) {
+// The store opened read-only (beside a running server); null after saying why.
+std::unique_ptr<RocksStore> open_read_only(const std::string& data_dir, const char* what) {
   RocksStoreOptions options;
   options.data_dir = data_dir;
   options.read_only = true;
   std::string error;
   auto store = RocksStore::open(options, &error);
-  if (!store) {
-    std::fprintf(stderr, "stockd: audit: %s\n", error.c_str());
-    return 1;
-  }
+  if (!store) std::fprintf(stderr, "stockd: %s: %s\n", what, error.c_str());
+  return store;
+}
+
+int run_audit_verify(const std::string& data_dir) {
+  auto store = open_read_only(data_dir, "audit");
+  if (!store) return 1;
   const AuditReport report = verify_ledger(*store);
   if (!report.ok) {
     std::printf("ledger BROKEN at stream %u sequence %lu: %s (%lu records verified before it)\n",
@@ -486,15 +490,8 @@ int main(int argc, char** argv) {
                       import_source, import_chunk_rows);
   }
   if (*reconcile_cmd || *export_cmd) {
-    RocksStoreOptions options;
-    options.data_dir = data_dir;
-    options.read_only = true;
-    std::string error;
-    auto store = RocksStore::open(options, &error);
-    if (!store) {
-      std::fprintf(stderr, "stockd: %s\n", error.c_str());
-      return 2;
-    }
+    auto store = open_read_only(data_dir, *reconcile_cmd ? "reconcile" : "export");
+    if (!store) return 2;
     SystemClock clock;
     if (*reconcile_cmd) return run_reconcile(*store, clock, batch, reconcile_limit);
     return run_export(*store, clock, export_format, export_as_of, export_out);
