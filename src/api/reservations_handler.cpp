@@ -111,28 +111,6 @@ std::optional<HttpResponse> begin_request_key(ApiContext& api, const Call& call,
   return std::nullopt;
 }
 
-// The channel's pool as reservation candidates, most preferred first: one location if
-// named, and only stores within the shopper's radius when one is given.
-std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,
-                                              const std::string& location_id,
-                                              std::optional<GeoPoint> shopper, double radius_km,
-                                              Fulfilment fulfilment, double demand_factor = 1.0) {
-  std::vector<ReserveCandidate> candidates;
-  for (const ChannelLocation& member : pool_in_order(channel)) {
-    if (!location_id.empty() && member.id != location_id) continue;
-    const Location* location = catalog.find_location(member.id);
-    if (location == nullptr) continue;
-    if (shopper && location->type == LocationType::store &&
-        distance_km(*shopper, GeoPoint{location->lat, location->lon}) > radius_km) {
-      continue;  // ship-from-store only within the shopper's radius
-    }
-    SellableRule rule = sellable_rule(channel, *location, fulfilment);
-    rule.demand_factor = demand_factor;  // a running promotion widens the dynamic buffer
-    candidates.emplace_back(member.id, rule);
-  }
-  return candidates;
-}
-
 json::object group_json(const GroupReservation& group) {
   json::array members;
   for (const Reservation& member : group.members) members.push_back(reservation_json(member));

@@ -1,5 +1,6 @@
 #include "app/config_file.hpp"
 
+#include "config/toml_reader.hpp"
 #include "sync/signature.hpp"
 
 #include <toml++/toml.h>
@@ -9,96 +10,6 @@
 
 namespace stockd {
 namespace {
-
-// Reads one table strictly: every key must be known, every value of the right type.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string where, std::string* error)
-      : table_(table), where_(std::move(where)), error_(error) {}
-
-  bool only(std::initializer_list<std::string_view> known) {
-    for (const auto& [key, value] : table_) {
-      bool found = false;
-      for (const std::string_view name : known) found = found || name == key.str();
-      if (!found) return fail(std::string(key.str()), "unknown setting");
-    }
-    return true;
-  }
-
-  bool text(std::string_view key, std::string& out, bool required = false) {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return !required || fail(key, "is required");
-    const auto value = node->value<std::string>();
-    if (!node->is_string() || !value) return fail(key, "must be a string");
-    out = *value;
-    return true;
-  }
-
-  bool integer(std::string_view key, int64_t& out, int64_t min, int64_t max) {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return true;
-    if (!node->is_integer()) return fail(key, "must be a whole number");
-    const int64_t value = node->as_integer()->get();
-    if (value < min || value > max) {
-      return fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    out = value;
-    return true;
-  }
-
-  bool number(std::string_view key, double& out) {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return true;
-    if (node->is_integer()) {
-      out = static_cast<double>(node->as_integer()->get());
-    } else if (node->is_floating_point()) {
-      out = node->as_floating_point()->get();
-    } else {
-      return fail(key, "must be a number");
-    }
-    return true;
-  }
-
-  bool boolean(std::string_view key, bool& out) {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return true;
-    if (!node->is_boolean()) return fail(key, "must be true or false");
-    out = node->as_boolean()->get();
-    return true;
-  }
-
-  bool fail(std::string_view key, const std::string& what) {
-    *error_ = where_ + "." + std::string(key) + ": " + what;
-    return false;
-  }
-
- private:
-  const toml::table& table_;
-  std::string where_;
-  std::string* error_;
-};
-
-// Visits each table of an array of tables `[[name]]`.
-template <typename Visit>
-bool each_table(const toml::table& root, std::string_view name, std::string* error, Visit visit) {
-  const toml::node* node = root.get(name);
-  if (node == nullptr) return true;
-  const toml::array* array = node->as_array();
-  if (array == nullptr) {
-    *error = std::string(name) + ": must be an array of tables ([[" + std::string(name) + "]])";
-    return false;
-  }
-  for (size_t i = 0; i < array->size(); ++i) {
-    const toml::table* table = (*array)[i].as_table();
-    const std::string where = std::string(name) + "[" + std::to_string(i) + "]";
-    if (table == nullptr) {
-      *error = where + ": must be a table";
-      return false;
-    }
-    if (!visit(*table, where)) return false;
-  }
-  return true;
-}
 
 bool read_cdc(const toml::table& table, const std::string& where, CdcMapping& out,
               std::string* error) {

@@ -12,6 +12,7 @@
 #include "app/config_file.hpp"
 #include "app/demo.hpp"
 #include "app/serve.hpp"
+#include "app/simulate_command.hpp"
 #include "codec/json.hpp"
 #include "engine/audit.hpp"
 #include "engine/blocking.hpp"
@@ -381,6 +382,21 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--out", export_out, "Output file, or - for standard output")
       ->capture_default_str();
 
+  SimulateOptions simulate_options;
+  uint64_t simulate_seed = 0;
+  CLI::App* simulate_cmd = app.add_subcommand(
+      "simulate", "A retail day under batch and real-time sync, side by side (the real engine)");
+  simulate_cmd->add_option("--scenario", simulate_options.scenario_path, "Scenario TOML file")
+      ->required();
+  CLI::Option* seed_option =
+      simulate_cmd->add_option("--seed", simulate_seed, "Random seed (default: the scenario's)");
+  simulate_cmd->add_option("--report", simulate_options.report_path,
+                           "Write the report: out.html or out.json");
+  simulate_cmd->add_option("--work-dir", simulate_options.work_dir,
+                           "Where the runs' stores live (default: a temporary directory)");
+  simulate_cmd->add_option("--threads", simulate_options.threads,
+                           "Strategies run at once (default: one per core)");
+
   CLI::App* apply = app.add_subcommand("apply", "Apply NDJSON events and print each result");
   apply->add_option("--data-dir", data_dir, "Store directory")->capture_default_str();
   apply->add_option("--config", config_path, "TOML configuration to declare first");
@@ -483,6 +499,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*apply) return run_apply(data_dir, config_path, shards, file, quiet);
+  if (*simulate_cmd) {
+    if (*seed_option) simulate_options.seed = simulate_seed;
+    return run_simulate(simulate_options);
+  }
   if (*import_cmd) {
     auto opened = open_all(data_dir, config_path, shards);
     if (!opened) return 2;

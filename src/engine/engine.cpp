@@ -467,4 +467,24 @@ EngineStats Engine::stats() const {
   return total;
 }
 
+std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,
+                                              const std::string& location_id,
+                                              std::optional<GeoPoint> shopper, double radius_km,
+                                              Fulfilment fulfilment, double demand_factor) {
+  std::vector<ReserveCandidate> candidates;
+  for (const ChannelLocation& member : pool_in_order(channel)) {
+    if (!location_id.empty() && member.id != location_id) continue;
+    const Location* location = catalog.find_location(member.id);
+    if (location == nullptr) continue;
+    if (shopper && location->type == LocationType::store &&
+        distance_km(*shopper, GeoPoint{location->lat, location->lon}) > radius_km) {
+      continue;  // ship-from-store only within the shopper's radius
+    }
+    SellableRule rule = sellable_rule(channel, *location, fulfilment);
+    rule.demand_factor = demand_factor;  // a running promotion widens the dynamic buffer
+    candidates.emplace_back(member.id, rule);
+  }
+  return candidates;
+}
+
 }  // namespace stockd

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -81,6 +82,14 @@ struct ReserveCandidate {
   std::string location;
   SellableRule rule;  // the channel's buffer and protected units at this location
 };
+
+// The channel's pool as reservation candidates, most preferred first: one location if
+// `location_id` names it, and only stores within `radius_km` of the shopper when one is
+// given. `demand_factor` (a running promotion) widens the dynamic buffers.
+std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,
+                                              const std::string& location_id,
+                                              std::optional<GeoPoint> shopper, double radius_km,
+                                              Fulfilment fulfilment, double demand_factor = 1.0);
 
 struct ReserveRequest {
   std::string sku;
