@@ -29,9 +29,9 @@ int run_simulate(const SimulateOptions& options) {
   bool remove_work_dir = false;
   if (work_dir.empty()) {
     std::random_device entropy;
-    work_dir = (std::filesystem::temp_directory_path() /
-                ("stockd-simulate-" + std::to_string(entropy())))
-                   .string();
+    work_dir =
+        (std::filesystem::temp_directory_path() / ("stockd-simulate-" + std::to_string(entropy())))
+            .string();
     remove_work_dir = true;
   }
   const uint64_t seed = options.seed.value_or(scenario.seed);

@@ -53,8 +53,8 @@ double mean_units_per_order(const Scenario& scenario) {
 
 int32_t order_quantity(std::mt19937_64& random, const Scenario& scenario) {
   if (scenario.units_per_order_max < 2 || uniform(random, 0, 1) < kSingleUnitShare) return 1;
-  return static_cast<int32_t>(std::uniform_int_distribution<int64_t>(
-      2, scenario.units_per_order_max)(random));
+  return static_cast<int32_t>(
+      std::uniform_int_distribution<int64_t>(2, scenario.units_per_order_max)(random));
 }
 
 int64_t time_in_hour(std::mt19937_64& random, int64_t hour, double from = 0, double to = 1) {
@@ -129,9 +129,15 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
   std::vector<int32_t> vendors;
   for (int32_t at = 0; at < locations; ++at) {
     switch (layout.location_kinds[at]) {
-      case LocationKind::warehouse: warehouses.push_back(at); break;
-      case LocationKind::store: stores.push_back(at); break;
-      case LocationKind::dropship: vendors.push_back(at); break;
+      case LocationKind::warehouse:
+        warehouses.push_back(at);
+        break;
+      case LocationKind::store:
+        stores.push_back(at);
+        break;
+      case LocationKind::dropship:
+        vendors.push_back(at);
+        break;
     }
   }
   // Store sizes vary: weights with mean 1.
@@ -152,8 +158,7 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
   for (const ChannelSpec& channel : scenario.channels) {
     pickup_share += channel.share / channel_share_total * channel.pickup_share;
   }
-  const double online_units = static_cast<double>(scenario.online_orders_per_day) *
-                              units_per_order;
+  const double online_units = static_cast<double>(scenario.online_orders_per_day) * units_per_order;
   for (int32_t sku = 0; sku < layout.skus; ++sku) {
     const double online = online_units * layout.popularity[sku];
     if (layout.dropship_only[sku]) {
@@ -223,8 +228,8 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
         if (spec.pickup && !layout.dropship_only[order.sku] && !stores.empty() &&
             uniform(random, 0, 1) < spec.pickup_share) {
           order.pickup = true;
-          order.location = stores[std::uniform_int_distribution<size_t>(0, stores.size() - 1)(
-              random)];
+          order.location =
+              stores[std::uniform_int_distribution<size_t>(0, stores.size() - 1)(random)];
         }
         out.push_back(order);
       }
@@ -264,8 +269,8 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
     // Stores: walk-ins, shrink, counts, returns.
     const double store_share = profile_share(scenario.store_hourly_profile, hour);
     for (size_t i = 0; i < stores.size() && !store_sku.empty(); ++i) {
-      const double walk_ins = static_cast<double>(scenario.walk_in_units_per_store_day) *
-                              store_weight[i] * store_share;
+      const double walk_ins =
+          static_cast<double>(scenario.walk_in_units_per_store_day) * store_weight[i] * store_share;
       for (int64_t n = poisson(random, walk_ins); n > 0; --n) {
         out.push_back({.at_ms = time_in_hour(random, hour),
                        .kind = HappeningKind::walk_in,
@@ -284,8 +289,7 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
                              : ReturnCondition::needs_inspection;
         out.push_back(back);
       }
-      const double shrink =
-          static_cast<double>(scenario.shrink_units_per_store_day) * store_share;
+      const double shrink = static_cast<double>(scenario.shrink_units_per_store_day) * store_share;
       for (int64_t n = poisson(random, shrink); n > 0; --n) {
         out.push_back({.at_ms = time_in_hour(random, hour),
                        .kind = HappeningKind::shrink,
@@ -345,8 +349,8 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
                             uniform(random, 1, 3)));
         po.received = po.ordered;
         if (uniform(random, 0, 1) < scenario.receipt_short_share) {
-          po.received = std::llround(static_cast<double>(po.ordered) *
-                                     (1 - scenario.receipt_short_fraction));
+          po.received =
+              std::llround(static_cast<double>(po.ordered) * (1 - scenario.receipt_short_fraction));
         }
         po.expected_ms = time_in_hour(random, day * 24 + 5, 0, 12);
         po.arrives_ms = po.expected_ms;
@@ -366,9 +370,8 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
       }
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Happening& a, const Happening& b) {
-    return a.at_ms < b.at_ms;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Happening& a, const Happening& b) { return a.at_ms < b.at_ms; });
   STOCKD_ASSERT(out.empty() || out.back().at_ms < hours * kHourMs);
   return script;
 }

@@ -20,9 +20,9 @@ struct Layout {
   std::vector<std::string> sku_ids;
   std::vector<std::string> location_ids;
   std::vector<LocationKind> location_kinds;
-  std::vector<bool> dropship_only;    // per SKU: stocked only by its vendor
-  std::vector<int32_t> sku_vendor;    // per SKU: its vendor's location index, or -1
-  std::vector<double> popularity;     // per SKU, sums to 1
+  std::vector<bool> dropship_only;  // per SKU: stocked only by its vendor
+  std::vector<int32_t> sku_vendor;  // per SKU: its vendor's location index, or -1
+  std::vector<double> popularity;   // per SKU, sums to 1
   int64_t locations() const { return static_cast<int64_t>(location_ids.size()); }
   // Whether `location` stocks `sku` at all.
   bool stocks(int64_t sku, int64_t location) const;

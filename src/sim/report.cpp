@@ -54,8 +54,8 @@ std::vector<Row> rows_of(const SimulationReport& report) {
       [&](C c) { return c.promise_accuracy(); });
   add("pickup_promise_accuracy", "Pickup promise accuracy", Unit::share, false,
       [&](C c) { return c.pickup_promise_accuracy(); });
-  add("lost_sales_orders", "Lost sales: shoppers turned away with stock there", Unit::count,
-      true, [&](C c) { return n(c.lost_sales_orders); });
+  add("lost_sales_orders", "Lost sales: shoppers turned away with stock there", Unit::count, true,
+      [&](C c) { return n(c.lost_sales_orders); });
   add("lost_sales_units", "Lost sales units (buffers or stale channel)", Unit::count, true,
       [&](C c) { return n(c.lost_sales_units); });
   add("fact_lag_p50_seconds", "Event lag p50 (fact → stockd)", Unit::seconds, true,
@@ -68,8 +68,8 @@ std::vector<Row> rows_of(const SimulationReport& report) {
       [&](C c) { return c.channel_lag.p50_seconds; });
   add("channel_lag_p95_seconds", "Channel lag p95", Unit::seconds, true,
       [&](C c) { return c.channel_lag.p95_seconds; });
-  add("channel_updates_within_5_minutes", "Channel updates shown within 5 min", Unit::share,
-      false, [&](C c) { return c.channel_lag.within_5_minutes; });
+  add("channel_updates_within_5_minutes", "Channel updates shown within 5 min", Unit::share, false,
+      [&](C c) { return c.channel_lag.within_5_minutes; });
   add("variance_units", "Reconciliation variance, units (end of day)", Unit::count, true,
       [&](C c) { return n(c.variance_units); });
   add("variance_positions", "  positions that differ", Unit::count, true,
@@ -91,8 +91,10 @@ std::vector<Row> rows_of(const SimulationReport& report) {
 
 std::string format_value(double value, Unit unit) {
   switch (unit) {
-    case Unit::count: return fmt::format("{}", static_cast<int64_t>(std::llround(value)));
-    case Unit::share: return fmt::format("{:.2f} %", value * 100);
+    case Unit::count:
+      return fmt::format("{}", static_cast<int64_t>(std::llround(value)));
+    case Unit::share:
+      return fmt::format("{:.2f} %", value * 100);
     case Unit::seconds: {
       const auto seconds = static_cast<int64_t>(std::llround(value));
       if (seconds < 120) return fmt::format("{} s", seconds);
@@ -112,10 +114,18 @@ std::string json_text(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -131,11 +141,20 @@ std::string html_text(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -200,7 +219,8 @@ std::string line_chart(const SimulationReport& report, const std::string& title,
     std::string points;
     for (size_t hour = 0; hour < card.hours.size(); ++hour) {
       const double y = (kHeight - kBottom) - static_cast<double>(card.hours[hour].*field) /
-                                                 static_cast<double>(top) * (kHeight - kBottom - 20);
+                                                 static_cast<double>(top) *
+                                                 (kHeight - kBottom - 20);
       points += fmt::format("{:.1f},{:.1f} ", x_of(hour), y);
     }
     svg += fmt::format(
@@ -320,12 +340,13 @@ std::string report_html(const SimulationReport& report) {
   }
   out += line_chart(report, "Oversold orders by hour", &HourFigures::oversold_orders);
   out += line_chart(report, "Lost sales units by hour", &HourFigures::lost_sales_units);
-  out += line_chart(report, "Reconciliation variance (units) by hour",
-                    &HourFigures::variance_units);
-  out += "</div>\n<p>Every accepted order ends fulfilled, canceled or backordered. Lost sales "
-         "count shoppers a channel turned away while the units were there (buffers or a stale "
-         "feed); shoppers with nothing anywhere are counted apart. See docs/SIMULATION.md.</p>\n"
-         "</body></html>\n";
+  out +=
+      line_chart(report, "Reconciliation variance (units) by hour", &HourFigures::variance_units);
+  out +=
+      "</div>\n<p>Every accepted order ends fulfilled, canceled or backordered. Lost sales "
+      "count shoppers a channel turned away while the units were there (buffers or a stale "
+      "feed); shoppers with nothing anywhere are counted apart. See docs/SIMULATION.md.</p>\n"
+      "</body></html>\n";
   return out;
 }
 

@@ -115,21 +115,51 @@ bool parse_scenario(std::string_view text, const std::string& origin, Scenario& 
   std::vector<std::string> strategies;
   int64_t seed = static_cast<int64_t>(scenario.seed);
   const bool read =
-      reader.only({"name", "description", "start", "hours", "seed", "skus", "zipf_exponent",
-                   "units_per_order_max", "warehouses", "stores", "dropship_vendors",
-                   "dropship_sku_share", "warehouse_cover_days_min", "warehouse_cover_days_max",
-                   "store_cover_days_min", "store_cover_days_max", "dropship_cover_days",
-                   "store_protected_min", "online_orders_per_day", "walk_in_units_per_store_day",
-                   "online_hourly_profile", "store_hourly_profile",
-                   "dropship_other_units_per_vendor_day", "channels", "spikes", "return_rate",
-                   "return_resellable_share", "return_damaged_share",
-                   "shrink_units_per_store_day", "receipts_per_warehouse_day",
-                   "receipt_late_share", "receipt_late_hours_max", "receipt_short_share",
-                   "receipt_short_fraction", "counts_per_store_day", "pos_lag_seconds",
-                   "wms_lag_seconds", "dropship_feed_minutes", "nightly_batch_hour",
-                   "batch_minutes", "pick_delay_minutes", "strategies"}) &&
-      reader.text("name", scenario.name, true) && reader.text("description", scenario.description) &&
-      reader.text("start", start) && reader.integer("hours", scenario.hours, 1, 24 * 7) &&
+      reader.only({"name",
+                   "description",
+                   "start",
+                   "hours",
+                   "seed",
+                   "skus",
+                   "zipf_exponent",
+                   "units_per_order_max",
+                   "warehouses",
+                   "stores",
+                   "dropship_vendors",
+                   "dropship_sku_share",
+                   "warehouse_cover_days_min",
+                   "warehouse_cover_days_max",
+                   "store_cover_days_min",
+                   "store_cover_days_max",
+                   "dropship_cover_days",
+                   "store_protected_min",
+                   "online_orders_per_day",
+                   "walk_in_units_per_store_day",
+                   "online_hourly_profile",
+                   "store_hourly_profile",
+                   "dropship_other_units_per_vendor_day",
+                   "channels",
+                   "spikes",
+                   "return_rate",
+                   "return_resellable_share",
+                   "return_damaged_share",
+                   "shrink_units_per_store_day",
+                   "receipts_per_warehouse_day",
+                   "receipt_late_share",
+                   "receipt_late_hours_max",
+                   "receipt_short_share",
+                   "receipt_short_fraction",
+                   "counts_per_store_day",
+                   "pos_lag_seconds",
+                   "wms_lag_seconds",
+                   "dropship_feed_minutes",
+                   "nightly_batch_hour",
+                   "batch_minutes",
+                   "pick_delay_minutes",
+                   "strategies"}) &&
+      reader.text("name", scenario.name, true) &&
+      reader.text("description", scenario.description) && reader.text("start", start) &&
+      reader.integer("hours", scenario.hours, 1, 24 * 7) &&
       reader.integer("seed", seed, 0, INT64_MAX) &&
       reader.integer("skus", scenario.skus, 1, kSkusMax) &&
       reader.number("zipf_exponent", scenario.zipf_exponent, 0, 3) &&

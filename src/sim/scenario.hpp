@@ -32,11 +32,11 @@ enum class PoolKind : uint8_t { warehouses = 0, all = 1 };
 
 struct ChannelSpec {
   std::string id;
-  double share = 0;  // of online orders
+  double share = 0;                  // of online orders
   int64_t sync_latency_seconds = 0;  // push accepted → shown to shoppers
   int64_t updates_per_minute = 0;    // the channel's API rate limit; 0 = none
   PoolKind pool = PoolKind::warehouses;
-  bool pickup = false;  // offers buy-online-pick-up-in-store at the stores
+  bool pickup = false;      // offers buy-online-pick-up-in-store at the stores
   double pickup_share = 0;  // of this channel's orders
   bool backorder = false;
   int64_t buffer_units = 0;  // static buffer, realtime_buffered only
@@ -69,7 +69,7 @@ struct Scenario {
   int64_t warehouses = 1;
   int64_t stores = 0;
   int64_t dropship_vendors = 0;
-  double dropship_sku_share = 0;  // long-tail SKUs stocked only by a vendor
+  double dropship_sku_share = 0;          // long-tail SKUs stocked only by a vendor
   double warehouse_cover_days_min = 0.5;  // opening stock, days of expected demand
   double warehouse_cover_days_max = 4;
   double store_cover_days_min = 0.5;
@@ -80,8 +80,8 @@ struct Scenario {
   // Demand.
   int64_t online_orders_per_day = 0;
   int64_t walk_in_units_per_store_day = 0;
-  std::vector<double> online_hourly_profile;  // 24 weights
-  std::vector<double> store_hourly_profile;   // 24 weights (0 = closed)
+  std::vector<double> online_hourly_profile;        // 24 weights
+  std::vector<double> store_hourly_profile;         // 24 weights (0 = closed)
   int64_t dropship_other_units_per_vendor_day = 0;  // the vendor's sales elsewhere
   std::vector<ChannelSpec> channels;
   std::vector<SpikeSpec> spikes;
@@ -89,7 +89,7 @@ struct Scenario {
   // Disturbances.
   double return_rate = 0.03;  // returns per unit sold
   double return_resellable_share = 0.7;
-  double return_damaged_share = 0.2;  // the rest need inspection
+  double return_damaged_share = 0.2;       // the rest need inspection
   int64_t shrink_units_per_store_day = 0;  // unrecorded until a count finds it
   int64_t receipts_per_warehouse_day = 0;
   double receipt_late_share = 0;
@@ -115,9 +115,9 @@ bool parse_scenario(std::string_view text, const std::string& origin, Scenario& 
                     std::string* error);
 
 // Names used in the engine.
-std::string sku_id(int64_t rank);             // "SKU-00001"
-std::string warehouse_id(int64_t index);      // "WH-1"
-std::string store_id(int64_t index);          // "ST-01"
-std::string dropship_id(int64_t index);       // "DS-1"
+std::string sku_id(int64_t rank);         // "SKU-00001"
+std::string warehouse_id(int64_t index);  // "WH-1"
+std::string store_id(int64_t index);      // "ST-01"
+std::string dropship_id(int64_t index);   // "DS-1"
 
 }  // namespace stockd::sim

@@ -30,10 +30,10 @@ struct Scorecard {
   int64_t orders_accepted = 0;
   int64_t orders_fulfilled = 0;
   int64_t orders_backordered = 0;
-  int64_t canceled_oversold = 0;          // stockd had nothing to allocate
-  int64_t canceled_not_found = 0;         // allocated, but the shelf was short at the pick
+  int64_t canceled_oversold = 0;            // stockd had nothing to allocate
+  int64_t canceled_not_found = 0;           // allocated, but the shelf was short at the pick
   int64_t canceled_pickup_unavailable = 0;  // a pickup the store could not hand over
-  int64_t oversold_units = 0;  // units of the canceled orders
+  int64_t oversold_units = 0;               // units of the canceled orders
   int64_t orders_canceled() const {
     return canceled_oversold + canceled_not_found + canceled_pickup_unavailable;
   }

@@ -10,8 +10,8 @@
 
 namespace stockd::sim {
 
-bool simulate(const Scenario& scenario, uint64_t seed, const std::string& work_root,
-              size_t threads, SimulationReport& out, std::string* error) {
+bool simulate(const Scenario& scenario, uint64_t seed, const std::string& work_root, size_t threads,
+              SimulationReport& out, std::string* error) {
   const DayScript script = make_day_script(scenario, seed);
   SimulationReport report;
   report.scenario = scenario;

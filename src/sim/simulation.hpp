@@ -24,8 +24,8 @@ struct SimulationReport {
 
 // Runs every strategy of `scenario` with `seed`; stores live under `work_root` (a
 // directory to create and remove). `threads` = strategies run at once (0 = all).
-bool simulate(const Scenario& scenario, uint64_t seed, const std::string& work_root,
-              size_t threads, SimulationReport& out, std::string* error);
+bool simulate(const Scenario& scenario, uint64_t seed, const std::string& work_root, size_t threads,
+              SimulationReport& out, std::string* error);
 
 std::string report_json(const SimulationReport& report);
 std::string report_html(const SimulationReport& report);

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <unordered_map>
 
@@ -31,18 +34,24 @@ constexpr char kVendor[] = "V-1";
 
 std::string_view source_of(LocationKind kind) {
   switch (kind) {
-    case LocationKind::warehouse: return "wms";
-    case LocationKind::store: return "pos";
-    case LocationKind::dropship: return "vendor";
+    case LocationKind::warehouse:
+      return "wms";
+    case LocationKind::store:
+      return "pos";
+    case LocationKind::dropship:
+      return "vendor";
   }
   return "wms";
 }
 
 std::string_view condition_name(ReturnCondition condition) {
   switch (condition) {
-    case ReturnCondition::resellable: return "resellable";
-    case ReturnCondition::damaged: return "damaged";
-    case ReturnCondition::needs_inspection: return "needs_inspection";
+    case ReturnCondition::resellable:
+      return "resellable";
+    case ReturnCondition::damaged:
+      return "damaged";
+    case ReturnCondition::needs_inspection:
+      return "needs_inspection";
   }
   return "resellable";
 }
@@ -91,6 +100,7 @@ struct ChannelState {
   std::vector<int64_t> pending_value;
   std::vector<int64_t> pending_occurred_ms;
   std::vector<bool> queued;
+  std::vector<int64_t> queued_at_ms;
   std::deque<int32_t> queue;
   int64_t next_release_ms = 0;
   int64_t release_interval_ms = 0;  // 0 = no rate limit
@@ -141,6 +151,7 @@ class StrategyRun {
     RocksStoreOptions store_options;
     store_options.data_dir = work_dir;
     store_options.sync_writes = false;
+    store_options.write_ahead_log = false;
     store_ = RocksStore::open(store_options, error);
     if (!store_) return false;
     EngineOptions options;
@@ -153,8 +164,8 @@ class StrategyRun {
 
   bool check(const ConfigCheck& result, const std::string& what, std::string* error) {
     if (result.ok()) return true;
-    *error = fmt::format("{}: refused ({}: {})", what, config_error_name(result.error),
-                         result.field);
+    *error =
+        fmt::format("{}: refused ({}: {})", what, config_error_name(result.error), result.field);
     return false;
   }
 
@@ -203,7 +214,8 @@ class StrategyRun {
       for (int64_t at = 0; at < layout_.locations(); ++at) {
         const LocationKind kind = layout_.location_kinds[at];
         if (kind == LocationKind::store && spec.pool != PoolKind::all) continue;
-        channel.locations.push_back({layout_.location_ids[at], kind == LocationKind::store ? 1 : 0});
+        channel.locations.push_back(
+            {layout_.location_ids[at], kind == LocationKind::store ? 1 : 0});
         state.location_indexes.push_back(static_cast<int32_t>(at));
       }
       if (!check(engine_->put_channel(channel), "channel " + channel.id, error)) return false;
@@ -212,6 +224,7 @@ class StrategyRun {
       state.pending_value.assign(skus, 0);
       state.pending_occurred_ms.assign(skus, 0);
       state.queued.assign(skus, false);
+      state.queued_at_ms.assign(skus, 0);
       if (spec.updates_per_minute > 0) {
         state.release_interval_ms = std::max<int64_t>(1, kMinuteMs / spec.updates_per_minute);
       }
@@ -269,12 +282,12 @@ class StrategyRun {
     const auto flush = [&]() {
       for (size_t from = 0; from < events.size(); from += kSubmitChunk) {
         std::vector<Event> chunk(events.begin() + static_cast<std::ptrdiff_t>(from),
-                                 events.begin() + static_cast<std::ptrdiff_t>(
-                                                      std::min(events.size(), from + kSubmitChunk)));
+                                 events.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                      events.size(), from + kSubmitChunk)));
         for (const EventResult& result : apply_events_blocking(*engine_, std::move(chunk))) {
           if (result.status == EventStatus::rejected) {
-            *error = "opening fact " + result.id + " was refused: " +
-                     std::string(event_error_name(result.error));
+            *error = "opening fact " + result.id +
+                     " was refused: " + std::string(event_error_name(result.error));
             return false;
           }
         }
@@ -323,9 +336,10 @@ class StrategyRun {
       }
     }
     if (!flush()) return false;
+    clock_ms_ = 0;
     clock_.set(at(0));
     // What each channel shows as the day starts: stockd's answer (the last feed).
-    pull_outbox(0);
+    pull_outbox(false);
     for (ChannelState& channel : channels_) {
       for (const int32_t sku : channel.queue) {
         channel.displayed[sku] = channel.pending_value[sku];
@@ -379,7 +393,8 @@ class StrategyRun {
     for (const ChannelState& channel : channels_) {
       if (!channel.landings.empty()) next = std::min(next, channel.landings.front().land_ms);
       if (!channel.queue.empty() && !is_batch(strategy_)) {
-        next = std::min(next, channel.next_release_ms);
+        next = std::min(
+            next, std::max(channel.next_release_ms, channel.queued_at_ms[channel.queue.front()]));
       }
     }
     if (!picks_.empty()) next = std::min(next, picks_.front().due_ms);
@@ -392,22 +407,32 @@ class StrategyRun {
   void advance_to(int64_t ms) {
     for (int64_t next = next_timer(); next <= ms && error_.empty(); next = next_timer()) {
       now_ms_ = next;
-      clock_.set(at(next));
+      set_clock(next);
       if (!vendor_changed_.empty() && next_vendor_feed_ms_ <= next) vendor_feed();
       deliver_due();
-      pull_outbox(next);
-      if (is_batch(strategy_) && next_feed_ms_ <= next) batch_feed();
+      if (is_batch(strategy_) && next_feed_ms_ <= next) {
+        pull_outbox();
+        batch_feed();
+      }
       release_and_land();
       while (!picks_.empty() && picks_.front().due_ms <= next) {
         const Pick pick = picks_.front();
         picks_.pop_front();
         do_pick(pick);
-        pull_outbox(next);
       }
       if (next_hour_ms_ <= next) sample_hour();
     }
     now_ms_ = std::max(now_ms_, ms);
-    clock_.set(at(now_ms_));
+    set_clock(now_ms_);
+  }
+
+  // The engine reads the clock when it applies a command: everything sent at the old
+  // time must be applied before the clock moves (or the run would depend on timing).
+  void set_clock(int64_t ms) {
+    if (clock_ms_ == ms) return;
+    barrier();
+    clock_ms_ = ms;
+    clock_.set(at(ms));
   }
 
   // ---- facts ----
@@ -416,7 +441,8 @@ class StrategyRun {
     event.id = fmt::format("f{}", ++serial_);
     event.source = std::string(source_of(kind));
     event.occurred_at = at(now_ms_);
-    facts_[static_cast<size_t>(kind)].push_back({due_for(now_ms_, kind), now_ms_, std::move(event)});
+    facts_[static_cast<size_t>(kind)].push_back(
+        {due_for(now_ms_, kind), now_ms_, std::move(event)});
   }
 
   Event fact(EventType type, int32_t sku, int32_t location, int64_t quantity) const {
@@ -442,17 +468,39 @@ class StrategyRun {
     for (size_t from = 0; from < batch.size(); from += kSubmitChunk) {
       std::vector<Event> chunk(
           std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(from)),
-          std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(
-                                                      std::min(batch.size(), from + kSubmitChunk))));
+          std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                      batch.size(), from + kSubmitChunk))));
       scorecard_.engine_facts += static_cast<int64_t>(chunk.size());
       ++scorecard_.engine_commands;
-      for (const EventResult& result : apply_events_blocking(*engine_, std::move(chunk))) {
-        if (result.status == EventStatus::rejected) {
-          error_ = "fact " + result.id + " was refused: " +
-                   std::string(event_error_name(result.error));
+      outstanding_.fetch_add(1);
+      engine_->submit_events(std::move(chunk), [this](std::vector<EventResult> results) {
+        for (const EventResult& result : results) {
+          if (result.status == EventStatus::rejected) {
+            async_failed("fact " + result.id +
+                         " was refused: " + std::string(event_error_name(result.error)));
+          }
         }
-      }
+        async_done();
+      });
     }
+  }
+
+  // Facts and commits go to the engine without waiting (one shard applies commands in
+  // order, so a later reservation sees them); reads of the store wait for them here.
+  void async_done() {
+    if (outstanding_.fetch_sub(1) == 1) {
+      std::lock_guard lock(async_mutex_);
+      async_idle_.notify_all();
+    }
+  }
+  void async_failed(std::string what) {
+    std::lock_guard lock(async_mutex_);
+    if (async_error_.empty()) async_error_ = std::move(what);
+  }
+  void barrier() {
+    std::unique_lock lock(async_mutex_);
+    async_idle_.wait(lock, [this] { return outstanding_.load() == 0; });
+    if (!async_error_.empty() && error_.empty()) error_ = async_error_;
   }
 
   // A vendor's feed: counts of every SKU whose stock moved since the last one.
@@ -480,7 +528,11 @@ class StrategyRun {
     return value - 1;
   }
 
-  void pull_outbox(int64_t ms) {
+  // Reads what stockd announced since the last pull (only the channels' view of stock
+  // depends on it, so it runs before every channel decision, feed and report). Each
+  // change is queued for its channel at the instant stockd recorded it.
+  void pull_outbox(bool release = true) {
+    barrier();
     const uint64_t generation = engine_->outbox_generation();
     if (generation == outbox_generation_) return;
     outbox_generation_ = generation;
@@ -503,14 +555,18 @@ class StrategyRun {
         const int64_t occurred_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(row.occurred_at - scenario_.start)
                 .count();
-        channel.pending_occurred_ms[sku] = std::min(occurred_ms, ms);
+        const int64_t recorded_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(row.recorded_at - scenario_.start)
+                .count();
+        channel.pending_occurred_ms[sku] = std::min(occurred_ms, recorded_ms);
         if (!channel.queued[sku]) {
           channel.queued[sku] = true;
-          if (channel.queue.empty()) channel.next_release_ms = std::max(channel.next_release_ms, ms);
+          channel.queued_at_ms[sku] = recorded_ms;
           channel.queue.push_back(sku);
         }
       }
     }
+    if (release) release_and_land();
   }
 
   void send(ChannelState& channel, int32_t sku, int64_t sent_ms) {
@@ -532,13 +588,15 @@ class StrategyRun {
   void release_and_land() {
     for (ChannelState& channel : channels_) {
       if (!is_batch(strategy_)) {
-        while (!channel.queue.empty() && channel.next_release_ms <= now_ms_) {
+        // Each change leaves when the rate limit lets it (never before it happened).
+        while (!channel.queue.empty()) {
           const int32_t sku = channel.queue.front();
+          const int64_t send_ms = std::max(channel.next_release_ms, channel.queued_at_ms[sku]);
+          if (send_ms > now_ms_) break;
           channel.queue.pop_front();
-          send(channel, sku, now_ms_);
-          channel.next_release_ms += channel.release_interval_ms;
+          send(channel, sku, send_ms);
+          channel.next_release_ms = send_ms + channel.release_interval_ms;
         }
-        if (channel.queue.empty()) channel.next_release_ms = std::max(channel.next_release_ms, now_ms_);
       }
       while (!channel.landings.empty() && channel.landings.front().land_ms <= now_ms_) {
         const Landing& landing = channel.landings.front();
@@ -601,9 +659,14 @@ class StrategyRun {
 
   void commit(const std::string& reservation, int64_t order) {
     ++scorecard_.engine_commands;
-    const ReserveResult result = end_reservation_blocking(
-        *engine_, reservation, ReservationState::committed, fmt::format("o{}", order));
-    if (result.status != ReserveStatus::ok) error_ = "a commit was refused";
+    outstanding_.fetch_add(1);
+    engine_->end_reservation(reservation, ReservationState::committed, fmt::format("o{}", order),
+                             [this](ReserveResult result) {
+                               if (result.status != ReserveStatus::ok) {
+                                 async_failed("a commit was refused");
+                               }
+                               async_done();
+                             });
   }
 
   int64_t location_of(const Reservation& reservation) const {
@@ -664,7 +727,6 @@ class StrategyRun {
         break;
       }
     }
-    pull_outbox(now_ms_);
   }
 
   void note_vendor_change(int64_t position) {
@@ -676,14 +738,15 @@ class StrategyRun {
   }
 
   void online_order(const Happening& happening) {
+    pull_outbox();  // the channel shows what has reached it by now
     ChannelState& channel = channels_[happening.channel];
     const int32_t sku = happening.sku;
     const int32_t quantity = happening.quantity;
     if (happening.pickup) {
       const int64_t position = script_.position(sku, happening.location);
-      const ReserveResult held = reserve(channel, sku, quantity,
-                                         layout_.location_ids[happening.location],
-                                         Fulfilment::pickup, false);
+      const ReserveResult held =
+          reserve(channel, sku, quantity, layout_.location_ids[happening.location],
+                  Fulfilment::pickup, false);
       if (held.status != ReserveStatus::ok) {
         lost_or_unmet(physical_[position] >= quantity, quantity);
         return;
@@ -714,8 +777,8 @@ class StrategyRun {
           held.available >= left) {
         break;
       }
-      const ReserveResult part = reserve(channel, sku, static_cast<int32_t>(held.available), "",
-                                         Fulfilment::ship, false);
+      const ReserveResult part =
+          reserve(channel, sku, static_cast<int32_t>(held.available), "", Fulfilment::ship, false);
       if (part.status != ReserveStatus::ok) break;
       pieces.push_back(part.reservation);
       left -= static_cast<int32_t>(part.reservation.quantity);
@@ -748,8 +811,8 @@ class StrategyRun {
         do_pick({now_ms_, order, sku, location, units});  // a store picks at once
       } else {
         awaiting_pick_[script_.position(sku, location)] += units;
-        picks_.push_back({now_ms_ + scenario_.pick_delay_minutes * kMinuteMs, order, sku,
-                          location, units});
+        picks_.push_back(
+            {now_ms_ + scenario_.pick_delay_minutes * kMinuteMs, order, sku, location, units});
       }
     }
   }
@@ -801,6 +864,7 @@ class StrategyRun {
   // ---- measuring ----
 
   int64_t variance_now(int64_t* positions_off) {
+    barrier();
     int64_t units = 0;
     int64_t off = 0;
     std::vector<bool> seen(physical_.size(), false);
@@ -837,6 +901,7 @@ class StrategyRun {
   }
 
   void finish() {
+    pull_outbox();
     // Facts and updates still travelling at the end count with the lag they will have.
     for (const auto& queue : facts_) {
       for (const PendingFact& pending : queue) {
@@ -849,10 +914,9 @@ class StrategyRun {
       }
       const int64_t sent_ms = is_batch(strategy_) ? next_feed_ms_ : now_ms_;
       for (const int32_t sku : channel.queue) {
-        channel_lags_.push_back(
-            (sent_ms + channel.spec->sync_latency_seconds * kSecondMs -
-             channel.pending_occurred_ms[sku]) /
-            kSecondMs);
+        channel_lags_.push_back((sent_ms + channel.spec->sync_latency_seconds * kSecondMs -
+                                 channel.pending_occurred_ms[sku]) /
+                                kSecondMs);
       }
     }
     scorecard_.fact_lag = lag_figures(std::move(fact_lags_));
@@ -874,6 +938,7 @@ class StrategyRun {
 
   int64_t end_ms_ = 0;
   int64_t now_ms_ = 0;
+  int64_t clock_ms_ = 0;
   int64_t next_hour_ms_ = kHourMs;
   int64_t next_feed_ms_ = 0;
   int64_t next_vendor_feed_ms_ = 0;
@@ -885,7 +950,7 @@ class StrategyRun {
   std::vector<int64_t> physical_ = std::vector<int64_t>(script_.opening.size(), 0);
   std::vector<int64_t> awaiting_pick_ = std::vector<int64_t>(script_.opening.size(), 0);
   std::array<std::deque<PendingFact>, 3> facts_;  // by LocationKind
-  std::deque<Pick> picks_;                          // by due time (constant pick delay)
+  std::deque<Pick> picks_;                        // by due time (constant pick delay)
   std::vector<OrderState> orders_;
   std::vector<int64_t> vendor_changed_;  // positions at vendors since their last feed
   std::vector<bool> vendor_flag_ = std::vector<bool>(script_.opening.size(), false);
@@ -893,6 +958,10 @@ class StrategyRun {
   uint64_t outbox_cursor_ = 0;
   std::vector<int64_t> fact_lags_;
   std::vector<int64_t> channel_lags_;
+  std::atomic<int64_t> outstanding_{0};  // facts and commits the engine has not answered
+  std::mutex async_mutex_;
+  std::condition_variable async_idle_;
+  std::string async_error_;  // guarded by async_mutex_
 };
 
 }  // namespace

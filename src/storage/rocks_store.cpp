@@ -218,6 +218,8 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
   }
   impl->db.reset(db);
   impl->write_options.sync = options.sync_writes;
+  impl->write_options.disableWAL = !options.write_ahead_log;
+  STOCKD_ASSERT(options.write_ahead_log || !options.sync_writes);
 
   std::string format;
   status = db->Get(rocksdb::ReadOptions(), impl->family(kDefault), kFormatKey, &format);

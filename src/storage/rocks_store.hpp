@@ -21,6 +21,7 @@ struct RocksStoreOptions {
   Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
   Duration request_key_retention = std::chrono::seconds{24 * 3600};
   bool sync_writes = true;      // false only for benchmarks that say so
+  bool write_ahead_log = true;  // false only for the simulator: its stores are thrown away
   bool read_only = false;       // for audit tools; opens without creating anything
   rocksdb::Env* env = nullptr;  // tests: a file system that injects faults; null = default
 };
