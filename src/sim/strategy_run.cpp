@@ -420,7 +420,7 @@ class StrategyRun {
         picks_.pop_front();
         do_pick(pick);
       }
-      if (next_hour_ms_ <= next) sample_hour();
+      if (next_hour_ms_ <= next && next_hour_ms_ <= end_ms_) sample_hour();
     }
     now_ms_ = std::max(now_ms_, ms);
     set_clock(now_ms_);

@@ -276,5 +276,28 @@ TEST(Simulation, RealTimeWithoutLatencyOversellsNothing) {
   EXPECT_GT(card_of(report, Strategy::nightly_batch).orders_canceled(), 0);
 }
 
+// Every scenario shipped in scenarios/ loads and runs (its first hour, two strategies).
+TEST(Simulation, ShippedScenariosRun) {
+  size_t found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(STOCKD_SCENARIOS)) {
+    if (entry.path().extension() != ".toml") continue;
+    ++found;
+    SCOPED_TRACE(entry.path().string());
+    Scenario scenario;
+    std::string error;
+    ASSERT_TRUE(load_scenario(entry.path().string(), scenario, &error)) << error;
+    scenario.hours = 1;
+    scenario.strategies = {Strategy::nightly_batch, Strategy::realtime_buffered};
+    const SimulationReport report = simulated(scenario, scenario.seed);
+    ASSERT_EQ(report.scorecards.size(), scenario.strategies.size());
+    for (const Scorecard& card : report.scorecards) {
+      EXPECT_GT(card.orders_accepted, 0);
+      EXPECT_EQ(card.orders_accepted,
+                card.orders_fulfilled + card.orders_canceled() + card.orders_backordered);
+    }
+  }
+  EXPECT_GE(found, 3u);
+}
+
 }  // namespace
 }  // namespace stockd::sim
