@@ -38,6 +38,14 @@ void readyz(ApiContext& api, Call call) {
     response.set_header("Retry-After", "1");
     return call.respond(std::move(response));
   }
+  if (api.engine.storage_degraded()) {
+    HttpResponse response =
+        problem(503, "not-ready", "Not ready",
+                "durable writes are failing (" + api.engine.storage_error() +
+                    "); facts and holds are refused until the disk takes writes again");
+    response.set_header("Retry-After", "5");
+    return call.respond(std::move(response));
+  }
   if (stats.queue_depth * 10 > capacity * 9) {
     HttpResponse response =
         problem(503, "not-ready", "Not ready", "engine queues are more than 90% full");

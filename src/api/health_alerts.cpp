@@ -98,6 +98,14 @@ void evaluate_health_alerts(ApiContext& api, const Histogram& event_lag_window) 
   } else {
     api.alerts.clear("promises_at_risk", now);
   }
+  if (api.engine.storage_degraded()) {
+    api.alerts.raise("storage_degraded", "storage_degraded", AlertSeverity::critical,
+                     "durable writes are failing: " + api.engine.storage_error() +
+                         "; the affected shards refuse facts and holds and retry",
+                     now, "free disk space or fix the volume; writes resume by themselves");
+  } else {
+    api.alerts.clear("storage_degraded", now);
+  }
   if (const int64_t open = api.engine.open_stock_exceptions(); open > 0) {
     api.alerts.raise("stock_exceptions", "stock_exceptions", AlertSeverity::warning,
                      std::to_string(open) +

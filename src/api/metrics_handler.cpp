@@ -52,6 +52,13 @@ void get_metrics(ApiContext& api, Call call) {
     out.sample("stockd_stock_exceptions_total", {{"kind", std::string(exception_kind_name(kind))}},
                static_cast<double>(stats.exceptions_detected[static_cast<size_t>(kind)]));
   }
+  out.family("stockd_storage_degraded", "gauge",
+             "1 while a shard retries a failed durable write (it refuses new commands).");
+  out.sample("stockd_storage_degraded", {}, api.engine.storage_degraded() ? 1.0 : 0.0);
+  out.family("stockd_storage_write_failures_total", "counter",
+             "Durable writes the store refused (each retry counts).");
+  out.sample("stockd_storage_write_failures_total", {},
+             static_cast<double>(api.engine.storage_write_failures()));
   out.family("stockd_stock_exceptions_open", "gauge", "Stock exceptions not yet resolved.");
   out.sample("stockd_stock_exceptions_open", {},
              static_cast<double>(api.engine.open_stock_exceptions()));

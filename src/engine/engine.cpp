@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <cstdio>
 #include <thread>
 
 #include "base/assert.hpp"
@@ -465,6 +466,25 @@ EngineStats Engine::stats() const {
     total.queue_depth += shard->queue_depth();
   }
   return total;
+}
+
+void Engine::storage_failed(uint32_t shard, const std::string& message, bool first) {
+  storage_write_failures_.fetch_add(1);
+  if (first) degraded_shards_.fetch_add(1);
+  std::lock_guard lock(storage_error_mutex_);
+  if (first || storage_error_ != message) {
+    std::fprintf(stderr, "stockd: shard %u: durable write failed, retrying: %s\n", shard,
+                 message.c_str());
+  }
+  storage_error_ = message;
+}
+
+void Engine::storage_recovered(uint32_t shard) {
+  std::fprintf(stderr, "stockd: shard %u: durable writes work again\n", shard);
+  if (degraded_shards_.fetch_sub(1) == 1) {
+    std::lock_guard lock(storage_error_mutex_);
+    storage_error_.clear();
+  }
 }
 
 std::vector<ReserveCandidate> pool_candidates(const Channel& channel, const Catalog& catalog,

@@ -353,6 +353,15 @@ class Engine {
   std::map<std::string, LocationHealth> location_health() const;
   // Backorder promises now past their locked window (their purchase order slipped).
   int64_t promises_at_risk_now() const;
+  // Storage faults (docs/RELIABILITY.md): a shard whose durable write failed retries it
+  // until the store takes it and refuses new commands meanwhile (answered `overloaded`);
+  // nothing unwritten is ever answered. Degraded while any shard is stuck.
+  bool storage_degraded() const { return degraded_shards_.load() > 0; }
+  uint64_t storage_write_failures() const { return storage_write_failures_.load(); }
+  std::string storage_error() const {
+    std::lock_guard lock(storage_error_mutex_);
+    return storage_error_;
+  }
   // Stock exceptions not yet resolved (counted at open, kept current).
   int64_t open_stock_exceptions() const { return open_exceptions_.load(); }
   size_t shard_count() const { return shards_.size(); }
@@ -422,6 +431,13 @@ class Engine {
   mutable std::mutex asn_mutex_;
   std::mutex exceptions_mutex_;  // one resolver at a time: read, change, write
   std::atomic<int64_t> open_exceptions_{0};
+  // Called by shards (shard.cpp, write_until_durable).
+  void storage_failed(uint32_t shard, const std::string& message, bool first);
+  void storage_recovered(uint32_t shard);
+  std::atomic<int> degraded_shards_{0};
+  std::atomic<uint64_t> storage_write_failures_{0};
+  mutable std::mutex storage_error_mutex_;
+  std::string storage_error_;  // the last failure, "" once every shard wrote again
   std::map<std::string, std::string, std::less<>> asn_purchase_orders_;  // asn -> PO id
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <unordered_set>
 
 #include "base/assert.hpp"
@@ -1062,6 +1063,37 @@ void Shard::export_batch(WriteSet& into) {
   ++batch_number_;
 }
 
+void Shard::write_until_durable(Status failure) {
+  // Memory is now ahead of the disk: answering anything would lie, so nothing is
+  // answered until this very batch is durable. The write is idempotent (the same keys
+  // and values), so writing it again after a partial failure is safe.
+  constexpr auto kBackoffFirst = std::chrono::milliseconds{20};
+  constexpr auto kBackoffMax = std::chrono::milliseconds{1000};
+  constexpr int kTriesWhenStopping = 5;
+  storage_stuck_.store(true);
+  engine_.storage_failed(index_, failure.message(), true);
+  auto backoff = kBackoffFirst;
+  int tries_while_stopping = 0;
+  for (;;) {
+    if (engine_.stopped_.load() && ++tries_while_stopping > kTriesWhenStopping) {
+      // Shutting down with a disk that stays broken: stop without answering; recovery
+      // starts again from the last durable batch.
+      std::fprintf(stderr, "stockd: shard %u: durable write still failing at shutdown: %s\n",
+                   index_, failure.message().c_str());
+      std::abort();
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, kBackoffMax);
+    Status status = engine_.store_.recover();
+    if (status.is_ok()) status = engine_.store_.write(write_set_);
+    if (status.is_ok()) break;
+    failure = status;
+    engine_.storage_failed(index_, failure.message(), false);
+  }
+  storage_stuck_.store(false);
+  engine_.storage_recovered(index_);
+}
+
 void Shard::flush() {
   collect_outbox(engine_.clock_.now());
   const bool announces = !write_set_.outbox.empty();
@@ -1071,13 +1103,7 @@ void Shard::flush() {
   if (!write_set_.empty()) {
     const auto started = std::chrono::steady_clock::now();
     const Status status = engine_.store_.write(write_set_);
-    if (!status.is_ok()) {
-      // Memory is now ahead of the disk; answering anything would lie. Stop, and let
-      // recovery start again from the last durable batch.
-      std::fprintf(stderr, "stockd: shard %u: durable write failed: %s\n", index_,
-                   status.message().c_str());
-      std::abort();
-    }
+    if (!status.is_ok()) write_until_durable(status);
     const auto elapsed = std::chrono::steady_clock::now() - started;
     stats_.write_micros_total.fetch_add(
         static_cast<uint64_t>(std::chrono::duration_cast<Duration>(elapsed).count()),

@@ -108,7 +108,10 @@ class Shard {
 
   void start();
   // False when the queue is full (the command is left untouched).
-  bool try_push(Command& command) { return queue_.try_push(command); }
+  // Also false while the shard is stuck retrying a failed durable write.
+  bool try_push(Command& command) {
+    return !storage_stuck_.load(std::memory_order_relaxed) && queue_.try_push(command);
+  }
   void push_stop() { queue_.force_push(StopCommand{}); }
   void push_pause(std::shared_ptr<PauseGate> gate) {
     queue_.force_push(PauseCommand{std::move(gate)});
@@ -128,6 +131,7 @@ class Shard {
   }
   size_t queue_depth() const { return queue_.size(); }
   uint32_t index() const { return index_; }
+  bool storage_stuck() const { return storage_stuck_.load(); }
 
  private:
   friend class Engine;  // counts refusals it answers without queueing
@@ -181,6 +185,11 @@ class Shard {
   ReserveResult end(Reservation& reservation, ReservationState to, std::string order_id,
                     Timestamp now);
   void flush();
+  // A durable write failed: retries it (recovering the store between tries, backing off
+  // up to a second) until it succeeds; nothing of the batch is answered before. While it
+  // retries the shard refuses new commands and the engine reports storage degraded.
+  void write_until_durable(Status failure);
+  std::atomic<bool> storage_stuck_{false};
   // Adds the outbox rows (and published values) for this batch's dirty positions.
   void collect_outbox(Timestamp now);
   // While paused: moves this shard's pending changes into `into` (for one merged write).

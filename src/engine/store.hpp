@@ -92,6 +92,9 @@ class Store {
 
   // Atomic and durable (fsync'ed) before it returns ok.
   virtual Status write(const WriteSet& set) = 0;
+  // After a failed write: try to make the store writable again (RocksDB keeps refusing
+  // writes after an I/O error until resumed). Ok when it is; the caller then writes again.
+  virtual Status recover() { return Status::ok(); }
 
   // Reads. A storage I/O error on a read stops the process (it cannot be answered
   // truthfully); "not found" is nullopt.

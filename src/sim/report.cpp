@@ -74,6 +74,13 @@ std::vector<Row> rows_of(const SimulationReport& report) {
       [&](C c) { return n(c.variance_units); });
   add("variance_positions", "  positions that differ", Unit::count, true,
       [&](C c) { return n(c.variance_positions); });
+  for (size_t channel = 0; channel < report.scenario.channels.size(); ++channel) {
+    const std::string& id = report.scenario.channels[channel].id;
+    add("canceled_on_" + id, "Canceled on " + id, Unit::count, true,
+        [&](C c) { return n(c.channels[channel].orders_canceled); });
+    add("lost_sales_units_on_" + id, "Lost sales units on " + id, Unit::count, true,
+        [&](C c) { return n(c.channels[channel].lost_sales_units); });
+  }
   add("walk_in_units_sold", "Walk-in units sold", Unit::count, false,
       [&](C c) { return n(c.walk_in_units_sold); });
   add("walk_in_units_missed", "Walk-in units missed (empty shelf)", Unit::count, true,

@@ -24,6 +24,12 @@ struct HourFigures {
   int64_t variance_units = 0;  // Σ |stockd on-hand − shelf| at the end of the hour
 };
 
+struct ChannelFigures {
+  int64_t orders_accepted = 0;
+  int64_t orders_canceled = 0;
+  int64_t lost_sales_units = 0;
+};
+
 struct Scorecard {
   Strategy strategy = Strategy::realtime;
   // Online orders: every accepted order ends fulfilled, canceled or backordered.
@@ -56,6 +62,7 @@ struct Scorecard {
   int64_t variance_positions = 0;
   int64_t positions = 0;
   std::vector<HourFigures> hours;
+  std::vector<ChannelFigures> channels;  // in the scenario's channel order
   // Work done by the engine.
   int64_t engine_facts = 0;
   int64_t engine_reservations = 0;

@@ -82,6 +82,7 @@ struct OrderState {
   int32_t pieces_open = 0;
   bool short_picked = false;
   bool pickup = false;
+  uint8_t channel = 0;
 };
 
 struct Pick {
@@ -118,6 +119,7 @@ class StrategyRun {
         clock_(scenario.start - std::chrono::hours{24 * (kHistoryDays + 2)}) {
     scorecard_.strategy = strategy;
     scorecard_.hours.resize(static_cast<size_t>(scenario.hours));
+    scorecard_.channels.resize(scenario.channels.size());
     end_ms_ = scenario.hours * kHourMs;
     next_feed_ms_ = is_batch(strategy) ? next_boundary(0) : kNever;
   }
@@ -627,10 +629,11 @@ class StrategyRun {
     scorecard_.hours[hour].*field += amount;
   }
 
-  void lost_or_unmet(bool shelf_had_it, int32_t quantity) {
+  void lost_or_unmet(uint8_t channel, bool shelf_had_it, int32_t quantity) {
     if (shelf_had_it) {
       ++scorecard_.lost_sales_orders;
       scorecard_.lost_sales_units += quantity;
+      scorecard_.channels[channel].lost_sales_units += quantity;
       hour_figures_add(now_ms_, &HourFigures::lost_sales_units, quantity);
     } else {
       ++scorecard_.no_stock_orders;
@@ -748,10 +751,10 @@ class StrategyRun {
           reserve(channel, sku, quantity, layout_.location_ids[happening.location],
                   Fulfilment::pickup, false);
       if (held.status != ReserveStatus::ok) {
-        lost_or_unmet(physical_[position] >= quantity, quantity);
+        lost_or_unmet(happening.channel, physical_[position] >= quantity, quantity);
         return;
       }
-      const int64_t order = accept(quantity, true, 1);
+      const int64_t order = accept(happening.channel, quantity, true, 1);
       ++scorecard_.pickups_accepted;
       commit(held.reservation.id, order);
       // The store sets a pickup aside at once (a shopper could take the last unit).
@@ -759,7 +762,7 @@ class StrategyRun {
       return;
     }
     if (channel.displayed[sku] < quantity) {
-      lost_or_unmet(truth_for(channel, sku) >= quantity, quantity);
+      lost_or_unmet(happening.channel, truth_for(channel, sku) >= quantity, quantity);
       return;
     }
     channel.displayed[sku] -= quantity;  // the channel counts its own orders down
@@ -788,7 +791,7 @@ class StrategyRun {
         ++scorecard_.engine_commands;
         end_reservation_blocking(*engine_, piece.id, ReservationState::released);
       }
-      const int64_t order = accept(quantity, false, 0);
+      const int64_t order = accept(happening.channel, quantity, false, 0);
       if (channel.spec->backorder) {
         const ReserveResult later = reserve(channel, sku, quantity, "", Fulfilment::ship, true);
         if (later.status == ReserveStatus::ok) {
@@ -798,11 +801,13 @@ class StrategyRun {
         }
       }
       ++scorecard_.canceled_oversold;
+      ++scorecard_.channels[happening.channel].orders_canceled;
       scorecard_.oversold_units += quantity;
       hour_figures_add(now_ms_, &HourFigures::oversold_orders, 1);
       return;
     }
-    const int64_t order = accept(quantity, false, static_cast<int32_t>(pieces.size()));
+    const int64_t order =
+        accept(happening.channel, quantity, false, static_cast<int32_t>(pieces.size()));
     for (const Reservation& piece : pieces) {
       commit(piece.id, order);
       const auto location = static_cast<int32_t>(location_of(piece));
@@ -817,9 +822,10 @@ class StrategyRun {
     }
   }
 
-  int64_t accept(int32_t quantity, bool pickup, int32_t pieces) {
+  int64_t accept(uint8_t channel, int32_t quantity, bool pickup, int32_t pieces) {
     ++scorecard_.orders_accepted;
-    orders_.push_back({now_ms_, quantity, pieces, false, pickup});
+    ++scorecard_.channels[channel].orders_accepted;
+    orders_.push_back({now_ms_, quantity, pieces, false, pickup, channel});
     return static_cast<int64_t>(orders_.size() - 1);
   }
 
@@ -857,6 +863,7 @@ class StrategyRun {
     } else {
       ++scorecard_.canceled_not_found;
     }
+    ++scorecard_.channels[order.channel].orders_canceled;
     scorecard_.oversold_units += order.quantity;
     hour_figures_add(order.accepted_ms, &HourFigures::oversold_orders, 1);
   }

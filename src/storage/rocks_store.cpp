@@ -256,6 +256,12 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
   return std::unique_ptr<RocksStore>(new RocksStore(std::move(impl)));
 }
 
+Status RocksStore::recover() {
+  const rocksdb::Status status = impl_->db->Resume();
+  if (!status.ok()) return Status::error("the store cannot resume: " + status.ToString());
+  return Status::ok();
+}
+
 Status RocksStore::write(const WriteSet& set) {
   rocksdb::WriteBatch batch;
   for (const LedgerRecord& record : set.ledger) {

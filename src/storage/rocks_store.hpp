@@ -34,6 +34,7 @@ class RocksStore final : public Store {
   ~RocksStore() override;
 
   Status write(const WriteSet& set) override;
+  Status recover() override;
   std::optional<IdempotencyEntry> find_idempotency(std::string_view source,
                                                    std::string_view id) override;
   std::optional<Reservation> find_reservation(std::string_view id) override;

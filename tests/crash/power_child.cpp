@@ -5,7 +5,10 @@
 // at once (_exit: no destructor, no flush, as a machine losing power).
 // argv[3] = "sync" (the product's setting), "nosync" (the control: acknowledged events
 // must then be lost, or the harness proves nothing), or "eio" (instead of the power
-// cut, every fsync fails from then on: the process must stop without acknowledging).
+// cut, every fsync fails from then on: the shard must stop acknowledging and report
+// storage degraded) or "enospc" (the disk is full for 300 ms, then space returns: the
+// engine must go degraded, then recover by itself and acknowledge again; then the
+// power is cut as in "sync").
 #include <unistd.h>
 
 #include <atomic>
@@ -34,7 +37,8 @@ void say(const std::string& line) {
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: stockd_power_child DATA_DIR RUN_MS sync|nosync ROUND\n");
+    std::fprintf(stderr,
+                 "usage: stockd_power_child DATA_DIR RUN_MS sync|nosync|eio|enospc ROUND\n");
     return 2;
   }
   auto fs = std::make_shared<testing::PowerLossFs>(rocksdb::FileSystem::Default());
@@ -88,17 +92,33 @@ int main(int argc, char** argv) {
           answered.set_value();
         });
         answered.get_future().wait();
+        if (engine->storage_degraded()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));  // refused: try later
+        }
       }
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(argv[2])));
   if (mode == "eio") {
-    // The disk starts failing: the next durable write fails and the process must stop
-    // without acknowledging it (it aborts; nothing after this line is expected to run).
+    // The disk starts failing for good: the shards stop acknowledging (the acknowledged
+    // ids printed so far are checked after a reopen) and say so.
     say("FAIL");
     fs->fail_syncs();
-    std::this_thread::sleep_for(std::chrono::seconds(10));
-    _exit(4);  // never aborted: a failed sync went unnoticed
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    say(engine->storage_degraded() ? "DEGRADED" : "NOT DEGRADED");
+    _exit(0);
+  }
+  if (mode == "enospc") {
+    say("FULL");
+    fs->fill_disk();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    say(engine->storage_degraded() ? "DEGRADED" : "NOT DEGRADED");
+    fs->free_disk();
+    for (int waited_ms = 0; engine->storage_degraded() && waited_ms < 10'000; waited_ms += 10) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    say(engine->storage_degraded() ? "STILL DEGRADED" : "RECOVERED");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // acknowledging again
   }
   const uint64_t lost_bytes = fs->cut_power();
   say("CUT " + std::to_string(lost_bytes));

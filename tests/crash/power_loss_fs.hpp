@@ -94,6 +94,17 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     state_->failing = true;
   }
 
+  // The disk is full: every append and sync fails with ENOSPC and writes nothing, until
+  // free_disk().
+  void fill_disk() {
+    std::lock_guard lock(state_->mutex);
+    state_->full = true;
+  }
+  void free_disk() {
+    std::lock_guard lock(state_->mutex);
+    state_->full = false;
+  }
+
   // Every unsynced byte is gone; nothing is written from now on. Returns the bytes lost.
   uint64_t cut_power() {
     std::lock_guard lock(state_->mutex);
@@ -122,6 +133,7 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     std::mutex mutex;  // appends and the cut never interleave
     bool off = false;
     bool failing = false;
+    bool full = false;
     std::map<std::string, FileState> files;
   };
 
@@ -137,6 +149,7 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
                              rocksdb::IODebugContext* debug) override {
       std::lock_guard lock(state_->mutex);
       if (state_->off) halt();
+      if (state_->full) return rocksdb::IOStatus::NoSpace("injected ENOSPC on append");
       rocksdb::IOStatus status = target()->Append(data, options, debug);
       if (status.ok()) state_->files[path_].size += data.size();
       return status;
@@ -179,6 +192,7 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus synced(rocksdb::IOStatus status, uint64_t size) {
       std::lock_guard lock(state_->mutex);
       if (state_->off) halt();
+      if (state_->full) return rocksdb::IOStatus::NoSpace("injected ENOSPC on sync");
       if (state_->failing) {
         FileState& file = state_->files[path_];
         std::error_code error;

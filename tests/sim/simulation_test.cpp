@@ -232,6 +232,13 @@ TEST(Simulation, EveryAcceptedOrderEndsFulfilledCanceledOrBackordered) {
     int64_t oversold_by_hour = 0;
     for (const HourFigures& hour : card.hours) oversold_by_hour += hour.oversold_orders;
     EXPECT_EQ(oversold_by_hour, card.orders_canceled());
+    ASSERT_EQ(card.channels.size(), 2u);
+    EXPECT_EQ(card.channels[0].orders_accepted + card.channels[1].orders_accepted,
+              card.orders_accepted);
+    EXPECT_EQ(card.channels[0].orders_canceled + card.channels[1].orders_canceled,
+              card.orders_canceled());
+    EXPECT_EQ(card.channels[0].lost_sales_units + card.channels[1].lost_sales_units,
+              card.lost_sales_units);
   }
   // The JSON report holds the same figures.
   const boost::json::value json = boost::json::parse(report_json(report));
