@@ -154,6 +154,7 @@ class StrategyRun {
     store_options.data_dir = work_dir;
     store_options.sync_writes = false;
     store_options.write_ahead_log = false;
+    store_options.verify_checksums_at_open = false;  // a fresh, empty store
     store_ = RocksStore::open(store_options, error);
     if (!store_) return false;
     EngineOptions options;

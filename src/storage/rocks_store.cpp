@@ -249,6 +249,13 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
     return nullptr;
   }
 
+  if (options.verify_checksums_at_open) {
+    status = db->VerifyChecksum(rocksdb::ReadOptions());
+    if (!status.ok()) {
+      *error = "store in " + options.data_dir + " is corrupt: " + status.ToString();
+      return nullptr;
+    }
+  }
   if (Status check = impl->check_ledger_tails(); !check.is_ok()) {
     *error = "store in " + options.data_dir + " is corrupt: " + check.message();
     return nullptr;
@@ -666,6 +673,14 @@ Status RocksStore::for_each_ledger_record(
     if (!visit(stream, sequence, std::string_view(it->value().data(), it->value().size()))) break;
   }
   if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
+Status RocksStore::flush_for_test() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  const rocksdb::Status status = impl_->db->Flush(flush, impl_->families);
+  if (!status.ok()) return Status::error(status.ToString());
   return Status::ok();
 }
 

@@ -22,6 +22,10 @@ struct RocksStoreOptions {
   Duration request_key_retention = std::chrono::seconds{24 * 3600};
   bool sync_writes = true;      // false only for benchmarks that say so
   bool write_ahead_log = true;  // false only for the simulator: its stores are thrown away
+  // At open, read every table file and check every block's checksum, so a store damaged
+  // anywhere (not only at a stream's tail) is refused before any stock is served. Costs a
+  // read of the whole store (docs/RELIABILITY.md has the figure).
+  bool verify_checksums_at_open = true;
   bool read_only = false;       // for audit tools; opens without creating anything
   rocksdb::Env* env = nullptr;  // tests: a file system that injects faults; null = default
 };
@@ -71,6 +75,8 @@ class RocksStore final : public Store {
 
   // Tests only: overwrite one stored ledger record's bytes (to prove tampering is found).
   Status tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence, std::string bytes);
+  // Writes the memtables to table files (tests that damage table files).
+  Status flush_for_test();
 
   struct Impl;
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "engine/audit.hpp"
@@ -148,6 +150,61 @@ TEST_F(RocksStoreTest, OpeningACorruptTailIsRefusedWithAReason) {
   auto store = RocksStore::open(options, &error);
   EXPECT_FALSE(store);
   EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+}
+
+// Physical damage anywhere in the store's table files: a flipped byte in the middle of
+// the ledger's file, or the file cut short. Both are refused at open with a reason.
+class DamagedStoreTest : public RocksStoreTest {
+ protected:
+  // Fills the store, writes it to table files, and returns the largest one.
+  std::filesystem::path flushed_store() {
+    fill(400);
+    EXPECT_TRUE(store_->flush_for_test().is_ok());
+    close();
+    std::filesystem::path largest;
+    uintmax_t largest_bytes = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+      if (entry.path().extension() != ".sst") continue;
+      if (entry.file_size() > largest_bytes) {
+        largest_bytes = entry.file_size();
+        largest = entry.path();
+      }
+    }
+    EXPECT_GT(largest_bytes, 4096u) << "no table file was written";
+    return largest;
+  }
+  std::string open_error() {
+    std::string error;
+    RocksStoreOptions options;
+    options.data_dir = dir_.path();
+    EXPECT_FALSE(RocksStore::open(options, &error)) << "a damaged store opened";
+    return error;
+  }
+};
+
+TEST_F(DamagedStoreTest, AByteFlippedInTheMiddleIsFoundAtOpen) {
+  const std::filesystem::path file = flushed_store();
+  {
+    std::fstream bytes(file, std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(std::filesystem::file_size(file) / 3);
+    bytes.seekg(middle);
+    char byte = 0;
+    bytes.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    bytes.seekp(middle);
+    bytes.write(&byte, 1);
+  }
+  const std::string error = open_error();
+  EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+  EXPECT_NE(error.find(file.filename().string()), std::string::npos) << error;
+}
+
+TEST_F(DamagedStoreTest, ATruncatedFileIsFoundAtOpen) {
+  const std::filesystem::path file = flushed_store();
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+  const std::string error = open_error();
+  EXPECT_FALSE(error.empty());
+  EXPECT_NE(error.find(file.filename().string()), std::string::npos) << error;
 }
 
 TEST_F(RocksStoreTest, ADirectoryThatIsNotAStoreIsRefused) {
