@@ -2,6 +2,7 @@
 // against the real engine on small scenarios (determinism, accounting, sanity).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <filesystem>
 #include <random>
@@ -283,7 +284,8 @@ TEST(Simulation, RealTimeWithoutLatencyOversellsNothing) {
   EXPECT_GT(card_of(report, Strategy::nightly_batch).orders_canceled(), 0);
 }
 
-// Every scenario shipped in scenarios/ loads and runs (its first hour, two strategies).
+// Every scenario shipped in scenarios/ loads and runs (its first hour, two strategies, on
+// a smaller catalog).
 TEST(Simulation, ShippedScenariosRun) {
   size_t found = 0;
   for (const auto& entry : std::filesystem::directory_iterator(STOCKD_SCENARIOS)) {
@@ -293,7 +295,14 @@ TEST(Simulation, ShippedScenariosRun) {
     Scenario scenario;
     std::string error;
     ASSERT_TRUE(load_scenario(entry.path().string(), scenario, &error)) << error;
+    // A smaller catalog and network, so it runs in seconds under the sanitizers.
     scenario.hours = 1;
+    scenario.skus = std::min<int64_t>(scenario.skus, 300);
+    scenario.stores = std::min<int64_t>(scenario.stores, 4);
+    for (SpikeSpec& spike : scenario.spikes) {
+      spike.sku_first_rank = std::min<int64_t>(spike.sku_first_rank, 10);
+      spike.sku_count = std::min<int64_t>(spike.sku_count, 10);
+    }
     scenario.strategies = {Strategy::nightly_batch, Strategy::realtime_buffered};
     const SimulationReport report = simulated(scenario, scenario.seed);
     ASSERT_EQ(report.scorecards.size(), scenario.strategies.size());

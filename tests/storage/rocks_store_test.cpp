@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -178,6 +179,7 @@ class DamagedStoreTest : public RocksStoreTest {
     RocksStoreOptions options;
     options.data_dir = dir_.path();
     EXPECT_FALSE(RocksStore::open(options, &error)) << "a damaged store opened";
+    std::printf("refused: %s\n", error.c_str());
     return error;
   }
 };
