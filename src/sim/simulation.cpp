@@ -28,18 +28,22 @@ bool simulate(const Scenario& scenario, uint64_t seed, const std::string& work_r
     *error = work_root + ": " + failed.message();
     return false;
   }
+  const std::string opening_dir = work_root + "/opening";
+  std::filesystem::remove_all(opening_dir, failed);
+  if (!build_opening_store(scenario, script, opening_dir, error)) return false;
   std::vector<std::string> errors(runs);
   std::atomic<size_t> next{0};
   const auto worker = [&]() {
     for (size_t run = next++; run < runs; run = next++) {
       const Strategy strategy = scenario.strategies[run];
       const std::string dir = work_root + "/" + std::string(strategy_name(strategy));
-      std::filesystem::remove_all(dir, failed);
-      if (!run_strategy(scenario, script, strategy, dir, report.scorecards[run], &errors[run]) &&
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+      if (!run_strategy(scenario, script, strategy, opening_dir, dir, report.scorecards[run],
+                        &errors[run]) &&
           errors[run].empty()) {
         errors[run] = std::string(strategy_name(strategy)) + ": failed";
       }
-      std::error_code ignored;
       std::filesystem::remove_all(dir, ignored);
     }
   };
@@ -47,6 +51,7 @@ bool simulate(const Scenario& scenario, uint64_t seed, const std::string& work_r
   std::vector<std::thread> pool;
   for (size_t i = 0; i < workers; ++i) pool.emplace_back(worker);
   for (std::thread& thread : pool) thread.join();
+  std::filesystem::remove_all(opening_dir, failed);
   for (const std::string& problem : errors) {
     if (!problem.empty()) {
       *error = problem;

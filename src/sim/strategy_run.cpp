@@ -7,8 +7,10 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -128,8 +130,29 @@ class StrategyRun {
     if (engine_) engine_->stop();
   }
 
-  bool run(const std::string& work_dir, Scorecard& out, std::string* error) {
-    if (!open(work_dir, error) || !declare(error) || !load_opening(error)) return false;
+  // The opening store every strategy starts from: the network, the purchase orders and
+  // the opening stock with its week of history (no channels yet). Built once.
+  bool build_opening(const std::string& dir, std::string* error) {
+    clock_.set(at(-kMinuteMs));
+    if (!open(dir, error) || !declare_network(error) || !load_opening(error)) return false;
+    engine_->stop();
+    engine_.reset();
+    const Status flushed = store_->flush();
+    store_.reset();
+    if (!flushed.is_ok()) *error = "the opening store could not be written: " + flushed.message();
+    return flushed.is_ok();
+  }
+
+  bool run(const std::string& opening_dir, const std::string& work_dir, Scorecard& out,
+           std::string* error) {
+    std::error_code failed;
+    std::filesystem::copy(opening_dir, work_dir, std::filesystem::copy_options::recursive, failed);
+    if (failed) {
+      *error = work_dir + ": the opening store could not be copied: " + failed.message();
+      return false;
+    }
+    clock_.set(at(0));
+    if (!open(work_dir, error) || !declare_channels(error) || !start_day(error)) return false;
     for (const Happening& happening : script_.happenings) {
       advance_to(happening.at_ms);
       if (!error_.empty()) break;
@@ -153,8 +176,8 @@ class StrategyRun {
     RocksStoreOptions store_options;
     store_options.data_dir = work_dir;
     store_options.sync_writes = false;
-    store_options.write_ahead_log = false;
-    store_options.verify_checksums_at_open = false;  // a fresh, empty store
+    store_options.scratch = true;
+    store_options.verify_checksums_at_open = false;  // written moments ago by this process
     store_ = RocksStore::open(store_options, error);
     if (!store_) return false;
     EngineOptions options;
@@ -172,11 +195,10 @@ class StrategyRun {
     return false;
   }
 
-  bool declare(std::string* error) {
+  bool declare_network(std::string* error) {
     for (int64_t at = 0; at < layout_.locations(); ++at) {
       Location location;
       location.id = layout_.location_ids[at];
-      location_index_[location.id] = static_cast<int32_t>(at);
       switch (layout_.location_kinds[at]) {
         case LocationKind::warehouse:
           location.type = LocationType::warehouse;
@@ -198,6 +220,33 @@ class StrategyRun {
       source.id = std::string(id);
       source.priority = 10;
       if (!check(engine_->put_source(source), "source " + source.id, error)) return false;
+    }
+    // Purchase orders the day's trucks fulfil.
+    for (const PurchaseOrderPlan& plan : script_.purchase_orders) {
+      PurchaseOrder po;
+      po.id = plan.id;
+      po.vendor = kVendor;
+      po.sku = layout_.sku_ids[plan.sku];
+      po.location = layout_.location_ids[plan.location];
+      po.quantity = plan.ordered;
+      po.expected_at = at(plan.expected_ms);
+      std::promise<PurchaseOrderResult> promise;
+      engine_->put_purchase_order(
+          po, [&promise](PurchaseOrderResult result) { promise.set_value(std::move(result)); });
+      const PurchaseOrderResult result = promise.get_future().get();
+      if (result.error != PurchaseOrderError::none || result.overloaded) {
+        *error = "purchase order " + plan.id + " was refused";
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The strategy's channels (buffers only when it uses them) and, for the buffered
+  // strategy, announced spikes as promotions.
+  bool declare_channels(std::string* error) {
+    for (int64_t at = 0; at < layout_.locations(); ++at) {
+      location_index_[layout_.location_ids[at]] = static_cast<int32_t>(at);
     }
     const bool buffered = strategy_ == Strategy::realtime_buffered;
     for (const ChannelSpec& spec : scenario_.channels) {
@@ -255,24 +304,6 @@ class StrategyRun {
         }
       }
     }
-    // Purchase orders the day's trucks fulfil.
-    for (const PurchaseOrderPlan& plan : script_.purchase_orders) {
-      PurchaseOrder po;
-      po.id = plan.id;
-      po.vendor = kVendor;
-      po.sku = layout_.sku_ids[plan.sku];
-      po.location = layout_.location_ids[plan.location];
-      po.quantity = plan.ordered;
-      po.expected_at = at(plan.expected_ms);
-      std::promise<PurchaseOrderResult> promise;
-      engine_->put_purchase_order(
-          po, [&promise](PurchaseOrderResult result) { promise.set_value(std::move(result)); });
-      const PurchaseOrderResult result = promise.get_future().get();
-      if (result.error != PurchaseOrderError::none || result.overloaded) {
-        *error = "purchase order " + plan.id + " was refused";
-        return false;
-      }
-    }
     return true;
   }
 
@@ -306,7 +337,6 @@ class StrategyRun {
         const int64_t opening = script_.opening[position];
         const double daily = script_.daily_demand[position];
         if (opening == 0 && daily < 0.05) continue;
-        ++scorecard_.positions;
         const std::string_view source = source_of(layout_.location_kinds[location]);
         std::vector<int64_t> history;
         int64_t sold = 0;
@@ -334,25 +364,53 @@ class StrategyRun {
           }
         }
         fact(EventType::count, opening, -2 * kMinuteMs);
-        physical_[position] = opening;
         if (events.size() >= kSubmitChunk * 4 && !flush()) return false;
       }
     }
-    if (!flush()) return false;
+    return flush();
+  }
+
+  // The day begins: the shelves hold the opening stock, and each channel shows what
+  // stockd would sell on it (as if its last feed had just run).
+  bool start_day(std::string* error) {
+    physical_ = script_.opening;
     clock_ms_ = 0;
-    clock_.set(at(0));
-    // What each channel shows as the day starts: stockd's answer (the last feed).
-    pull_outbox(false);
-    for (ChannelState& channel : channels_) {
-      for (const int32_t sku : channel.queue) {
-        channel.displayed[sku] = channel.pending_value[sku];
-        channel.queued[sku] = false;
+    outbox_cursor_ = store_->outbox_head(0);
+    const std::shared_ptr<const Catalog> catalog = engine_->catalog();
+    std::string sku_now;
+    std::map<std::string, Position, std::less<>> positions;
+    const auto show = [&]() {
+      if (sku_now.empty()) return;
+      const int32_t sku = sku_index(sku_now);
+      for (ChannelState& channel : channels_) {
+        AvailabilityRequest request;
+        request.now = at(0);
+        request.sku = sku_now;
+        channel.displayed[sku] = channel_availability(
+                                     *catalog->find_channel(channel.spec->id), *catalog,
+                                     [&](std::string_view location) -> const Position* {
+                                       const auto found = positions.find(location);
+                                       return found == positions.end() ? nullptr : &found->second;
+                                     },
+                                     request)
+                                     .total;
       }
-      channel.queue.clear();
+      positions.clear();
+    };
+    const Status read = store_->for_each_position(
+        [&](std::string_view sku, std::string_view location, const Position& position) {
+          if (sku != sku_now) {
+            show();
+            sku_now = std::string(sku);
+          }
+          positions.emplace(std::string(location), position);
+          ++scorecard_.positions;
+        });
+    show();
+    if (!read.is_ok()) {
+      *error = "the opening positions could not be read: " + read.message();
+      return false;
     }
-    for (ChannelState& channel : channels_) channel.landings.clear();
-    scorecard_.channel_updates = 0;
-    channel_lags_.clear();
     return true;
   }
 
@@ -534,7 +592,7 @@ class StrategyRun {
   // Reads what stockd announced since the last pull (only the channels' view of stock
   // depends on it, so it runs before every channel decision, feed and report). Each
   // change is queued for its channel at the instant stockd recorded it.
-  void pull_outbox(bool release = true) {
+  void pull_outbox() {
     barrier();
     const uint64_t generation = engine_->outbox_generation();
     if (generation == outbox_generation_) return;
@@ -569,7 +627,7 @@ class StrategyRun {
         }
       }
     }
-    if (release) release_and_land();
+    release_and_land();
   }
 
   void send(ChannelState& channel, int32_t sku, int64_t sent_ms) {
@@ -974,10 +1032,17 @@ class StrategyRun {
 
 }  // namespace
 
+bool build_opening_store(const Scenario& scenario, const DayScript& script, const std::string& dir,
+                         std::string* error) {
+  StrategyRun run(scenario, script, Strategy::realtime);
+  return run.build_opening(dir, error);
+}
+
 bool run_strategy(const Scenario& scenario, const DayScript& script, Strategy strategy,
-                  const std::string& work_dir, Scorecard& out, std::string* error) {
+                  const std::string& opening_dir, const std::string& work_dir, Scorecard& out,
+                  std::string* error) {
   StrategyRun run(scenario, script, strategy);
-  return run.run(work_dir, out, error);
+  return run.run(opening_dir, work_dir, out, error);
 }
 
 }  // namespace stockd::sim

@@ -13,7 +13,13 @@
 
 namespace stockd::sim {
 
+// The store every strategy starts from (network, purchase orders, opening stock with a
+// week of history), built once in `dir` and copied for each run.
+bool build_opening_store(const Scenario& scenario, const DayScript& script, const std::string& dir,
+                         std::string* error);
+
 bool run_strategy(const Scenario& scenario, const DayScript& script, Strategy strategy,
-                  const std::string& work_dir, Scorecard& out, std::string* error);
+                  const std::string& opening_dir, const std::string& work_dir, Scorecard& out,
+                  std::string* error);
 
 }  // namespace stockd::sim

@@ -199,6 +199,7 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     table.whole_key_filtering = true;
     family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    if (options.scratch) family_options.compression = rocksdb::kNoCompression;
     if (i == kIdempotency) family_options.compaction_filter = impl->idempotency_filter.get();
     if (i == kRequestKeys) family_options.compaction_filter = impl->request_key_filter.get();
     descriptors.emplace_back(kFamilyNames[i], family_options);
@@ -218,8 +219,8 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
   }
   impl->db.reset(db);
   impl->write_options.sync = options.sync_writes;
-  impl->write_options.disableWAL = !options.write_ahead_log;
-  STOCKD_ASSERT(options.write_ahead_log || !options.sync_writes);
+  impl->write_options.disableWAL = options.scratch;
+  STOCKD_ASSERT(!options.scratch || !options.sync_writes);
 
   std::string format;
   status = db->Get(rocksdb::ReadOptions(), impl->family(kDefault), kFormatKey, &format);
@@ -676,7 +677,7 @@ Status RocksStore::for_each_ledger_record(
   return Status::ok();
 }
 
-Status RocksStore::flush_for_test() {
+Status RocksStore::flush() {
   rocksdb::FlushOptions flush;
   flush.wait = true;
   const rocksdb::Status status = impl_->db->Flush(flush, impl_->families);

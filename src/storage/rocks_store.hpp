@@ -20,8 +20,10 @@ struct RocksStoreOptions {
   std::string data_dir = "./data";
   Duration idempotency_retention = std::chrono::seconds{7 * 24 * 3600};
   Duration request_key_retention = std::chrono::seconds{24 * 3600};
-  bool sync_writes = true;      // false only for benchmarks that say so
-  bool write_ahead_log = true;  // false only for the simulator: its stores are thrown away
+  bool sync_writes = true;  // false only for benchmarks that say so
+  // The simulator's throwaway stores: no write-ahead log (nothing to recover), no
+  // compression. Never for a store that keeps facts.
+  bool scratch = false;
   // At open, read every table file and check every block's checksum, so a store damaged
   // anywhere (not only at a stream's tail) is refused before any stock is served. Costs a
   // read of the whole store (docs/RELIABILITY.md has the figure).
@@ -75,8 +77,9 @@ class RocksStore final : public Store {
 
   // Tests only: overwrite one stored ledger record's bytes (to prove tampering is found).
   Status tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence, std::string bytes);
-  // Writes the memtables to table files (tests that damage table files).
-  Status flush_for_test();
+  // Writes the memtables to table files (a scratch store before it is copied; tests that
+  // damage table files).
+  Status flush();
 
   struct Impl;
 

@@ -160,7 +160,7 @@ class DamagedStoreTest : public RocksStoreTest {
   // Fills the store, writes it to table files, and returns the largest one.
   std::filesystem::path flushed_store() {
     fill(400);
-    EXPECT_TRUE(store_->flush_for_test().is_ok());
+    EXPECT_TRUE(store_->flush().is_ok());
     close();
     std::filesystem::path largest;
     uintmax_t largest_bytes = 0;
