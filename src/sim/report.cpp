@@ -64,12 +64,12 @@ std::vector<Row> rows_of(const SimulationReport& report) {
       [&](C c) { return c.fact_lag.p95_seconds; });
   add("facts_within_5_minutes", "Events in stockd within 5 min", Unit::share, false,
       [&](C c) { return c.fact_lag.within_5_minutes; });
-  add("channel_lag_p50_seconds", "Channel lag p50 (fact → shown)", Unit::seconds, true,
+  add("channel_lag_p50_seconds", "Channel lag p50 (stockd change → shown)", Unit::seconds, true,
       [&](C c) { return c.channel_lag.p50_seconds; });
   add("channel_lag_p95_seconds", "Channel lag p95", Unit::seconds, true,
       [&](C c) { return c.channel_lag.p95_seconds; });
-  add("channel_updates_within_5_minutes", "Channel updates shown within 5 min", Unit::share, false,
-      [&](C c) { return c.channel_lag.within_5_minutes; });
+  add("channel_updates_within_5_minutes", "Channel updates shown within 5 min of the change",
+      Unit::share, false, [&](C c) { return c.channel_lag.within_5_minutes; });
   add("variance_units", "Reconciliation variance, units (end of day)", Unit::count, true,
       [&](C c) { return n(c.variance_units); });
   add("variance_positions", "  positions that differ", Unit::count, true,

@@ -52,7 +52,8 @@ struct Scorecard {
   int64_t no_stock_orders = 0;  // turned away with nothing anywhere: not a sync effect
   int64_t walk_in_units_sold = 0;
   int64_t walk_in_units_missed = 0;  // shelf empty
-  // Facts: occurred → applied by stockd; channel updates: occurred → shown to shoppers.
+  // Facts: occurred → applied by stockd; channel updates: stockd recorded the first change
+  // the channel had not seen → shown to shoppers.
   LagFigures fact_lag;
   LagFigures channel_lag;
   int64_t channel_updates = 0;

@@ -74,7 +74,7 @@ struct Landing {
   int64_t land_ms = 0;
   int32_t sku = 0;
   int64_t value = 0;
-  int64_t occurred_ms = 0;
+  int64_t changed_ms = 0;  // the first change of this SKU the channel had not seen
 };
 
 // An accepted online order, until every piece is picked (or it is backordered).
@@ -101,7 +101,6 @@ struct ChannelState {
   std::vector<int64_t> displayed;  // per SKU: what shoppers see
   // Real time: the newest value per SKU not yet sent, in the order the SKUs changed.
   std::vector<int64_t> pending_value;
-  std::vector<int64_t> pending_occurred_ms;
   std::vector<bool> queued;
   std::vector<int64_t> queued_at_ms;
   std::deque<int32_t> queue;
@@ -274,7 +273,6 @@ class StrategyRun {
       const size_t skus = static_cast<size_t>(layout_.skus);
       state.displayed.assign(skus, 0);
       state.pending_value.assign(skus, 0);
-      state.pending_occurred_ms.assign(skus, 0);
       state.queued.assign(skus, false);
       state.queued_at_ms.assign(skus, 0);
       if (spec.updates_per_minute > 0) {
@@ -613,13 +611,12 @@ class StrategyRun {
         ChannelState& channel = channels_[found->second];
         const int32_t sku = sku_index(row.sku);
         channel.pending_value[sku] = row.available;
-        const int64_t occurred_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(row.occurred_at - scenario_.start)
-                .count();
+        // The lag a channel shows is measured from the first change it has not seen yet
+        // (when stockd recorded it): the rows' own fact times depend on how the shard
+        // happened to batch commands, the recording times only on the simulation.
         const int64_t recorded_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(row.recorded_at - scenario_.start)
                 .count();
-        channel.pending_occurred_ms[sku] = std::min(occurred_ms, recorded_ms);
         if (!channel.queued[sku]) {
           channel.queued[sku] = true;
           channel.queued_at_ms[sku] = recorded_ms;
@@ -633,7 +630,7 @@ class StrategyRun {
   void send(ChannelState& channel, int32_t sku, int64_t sent_ms) {
     channel.queued[sku] = false;
     channel.landings.push_back({sent_ms + channel.spec->sync_latency_seconds * kSecondMs, sku,
-                                channel.pending_value[sku], channel.pending_occurred_ms[sku]});
+                                channel.pending_value[sku], channel.queued_at_ms[sku]});
   }
 
   // Batch strategies: every SKU that changed since the last feed, at once.
@@ -662,7 +659,7 @@ class StrategyRun {
       while (!channel.landings.empty() && channel.landings.front().land_ms <= now_ms_) {
         const Landing& landing = channel.landings.front();
         channel.displayed[landing.sku] = landing.value;
-        channel_lags_.push_back((landing.land_ms - landing.occurred_ms) / kSecondMs);
+        channel_lags_.push_back((landing.land_ms - landing.changed_ms) / kSecondMs);
         ++scorecard_.channel_updates;
         channel.landings.pop_front();
       }
@@ -976,13 +973,13 @@ class StrategyRun {
     }
     for (const ChannelState& channel : channels_) {
       for (const Landing& landing : channel.landings) {
-        channel_lags_.push_back((landing.land_ms - landing.occurred_ms) / kSecondMs);
+        channel_lags_.push_back((landing.land_ms - landing.changed_ms) / kSecondMs);
       }
       const int64_t sent_ms = is_batch(strategy_) ? next_feed_ms_ : now_ms_;
       for (const int32_t sku : channel.queue) {
-        channel_lags_.push_back((sent_ms + channel.spec->sync_latency_seconds * kSecondMs -
-                                 channel.pending_occurred_ms[sku]) /
-                                kSecondMs);
+        channel_lags_.push_back(
+            (sent_ms + channel.spec->sync_latency_seconds * kSecondMs - channel.queued_at_ms[sku]) /
+            kSecondMs);
       }
     }
     scorecard_.fact_lag = lag_figures(std::move(fact_lags_));
