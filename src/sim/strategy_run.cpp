@@ -524,11 +524,10 @@ class StrategyRun {
         queue.pop_front();
       }
     }
-    for (size_t from = 0; from < batch.size(); from += kSubmitChunk) {
-      std::vector<Event> chunk(
-          std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(from)),
-          std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                      batch.size(), from + kSubmitChunk))));
+    // One command, however large: how the shard would batch several is a matter of
+    // timing, and the rows it announces (one per SKU per batch) would depend on it.
+    if (!batch.empty()) {
+      std::vector<Event> chunk = std::move(batch);
       scorecard_.engine_facts += static_cast<int64_t>(chunk.size());
       ++scorecard_.engine_commands;
       outstanding_.fetch_add(1);
