@@ -57,6 +57,16 @@ int32_t order_quantity(std::mt19937_64& random, const Scenario& scenario) {
       std::uniform_int_distribution<int64_t>(2, scenario.units_per_order_max)(random));
 }
 
+// A returned unit's condition, by the scenario's shares (the rest needs inspection).
+ReturnCondition return_condition(std::mt19937_64& random, const Scenario& scenario) {
+  const double draw = uniform(random, 0, 1);
+  if (draw < scenario.return_resellable_share) return ReturnCondition::resellable;
+  if (draw < scenario.return_resellable_share + scenario.return_damaged_share) {
+    return ReturnCondition::damaged;
+  }
+  return ReturnCondition::needs_inspection;
+}
+
 int64_t time_in_hour(std::mt19937_64& random, int64_t hour, double from = 0, double to = 1) {
   return hour * kHourMs + static_cast<int64_t>(uniform(random, from, to) * kHourMs);
 }
@@ -282,11 +292,7 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
                        .kind = HappeningKind::return_item,
                        .sku = store_sku(random),
                        .location = stores[i]};
-        const double draw = uniform(random, 0, 1);
-        back.condition = draw < scenario.return_resellable_share ? ReturnCondition::resellable
-                         : draw < scenario.return_resellable_share + scenario.return_damaged_share
-                             ? ReturnCondition::damaged
-                             : ReturnCondition::needs_inspection;
+        back.condition = return_condition(random, scenario);
         out.push_back(back);
       }
       const double shrink = static_cast<double>(scenario.shrink_units_per_store_day) * store_share;
@@ -314,11 +320,7 @@ DayScript make_day_script(const Scenario& scenario, uint64_t seed) {
                        .sku = store_sku(random),
                        .location = warehouses[std::uniform_int_distribution<size_t>(
                            0, warehouses.size() - 1)(random)]};
-        const double draw = uniform(random, 0, 1);
-        back.condition = draw < scenario.return_resellable_share ? ReturnCondition::resellable
-                         : draw < scenario.return_resellable_share + scenario.return_damaged_share
-                             ? ReturnCondition::damaged
-                             : ReturnCondition::needs_inspection;
+        back.condition = return_condition(random, scenario);
         out.push_back(back);
       }
     }

@@ -172,9 +172,9 @@ TEST(PowerLossTest, WithoutFsyncTheHarnessSeesAcknowledgedEventsLost) {
   EXPECT_GT(tally.lost, 0u);
 }
 
-// Disk faults: fsync starts failing with EIO (and the kernel drops the dirty pages). The
-// failed batch must never be acknowledged: the shard stops the process, and after a
-// reopen every acknowledged event is there.
+// Disk faults: fsync starts failing with EIO for good (and the kernel drops the dirty
+// pages). The failed batch must never be acknowledged: the shard stops acknowledging and
+// reports storage degraded, and after a reopen every acknowledged event is there.
 TEST(PowerLossTest, AFailingFsyncIsNeverAcknowledged) {
   testing::TempDir dir;
   std::mt19937 random(std::random_device{}());
