@@ -36,8 +36,9 @@ sim: deps
 
 # An hour-long mixed workload with memory, open files and latency sampled each minute.
 SOAK_MINUTES ?= 60
+SOAK_RATE ?=
 soak: build
-	node bench/soak/soak.mjs $(SOAK_MINUTES)
+	node bench/soak/soak.mjs $(SOAK_MINUTES) $(SOAK_RATE)
 
 # The libFuzzer targets (clang-14), FUZZ_SECONDS each (tests/fuzz).
 FUZZ_SECONDS ?= 600

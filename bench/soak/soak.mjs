@@ -1,14 +1,18 @@
 // Soak: a mixed workload against the release server for MINUTES (default 60), sampling
 // once a minute the server's resident memory, open files and request latency. Prints a
 // table and the growth from the second minute to the last (it must be flat).
-//   node bench/soak/soak.mjs [MINUTES]      (make soak SOAK_MINUTES=60)
+//   node bench/soak/soak.mjs [MINUTES] [REQUESTS_PER_SECOND]   (make soak SOAK_MINUTES=60)
+// Without a rate the 8 clients go as fast as the server answers; with one they are
+// paced to it (a steady load, leaving the machine room for other work).
+// STOCKD_BIN names another server binary (default build/release/src/stockd).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const minutes = Number(process.argv[2] ?? 60);
-const bin = new URL('../../build/release/src/stockd', import.meta.url).pathname;
+const rate_per_second = Number(process.argv[3] ?? 0);
+const bin = process.env.STOCKD_BIN ?? new URL('../../build/release/src/stockd', import.meta.url).pathname;
 const token = 'soak-admin-' + process.pid;
 const dir = mkdtempSync(join(tmpdir(), 'stockd-soak-'));
 const server = spawn(bin, ['serve', '--data-dir', dir, '--listen', '127.0.0.1:0', '--rate-limit-per-second', '0'],
@@ -33,8 +37,16 @@ let running = true;
 let latencies = [];
 let requests = 0;
 let serial = 0;
+const worker_count = 8;
+const pace_ms = rate_per_second > 0 ? (worker_count * 1000) / rate_per_second : 0;
 const worker = async (n) => {
+  let next_at = performance.now();
   while (running) {
+    if (pace_ms > 0) {
+      next_at += pace_ms;
+      const wait_ms = next_at - performance.now();
+      if (wait_ms > 0) await new Promise((resolve) => setTimeout(resolve, wait_ms));
+    }
     const kind = serial % 10;
     const sku = `SOAK-${serial % 2000}`;
     let r;
@@ -51,15 +63,16 @@ const worker = async (n) => {
     requests += 1;
   }
 };
-const workers = Array.from({ length: 8 }, (_, n) => worker(n));
+const workers = Array.from({ length: worker_count }, (_, n) => worker(n));
 const samples = [];
 const sample = (minute) => {
   const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
   const rss_mb = Number(status.match(/VmRSS:\s+(\d+)/)[1]) / 1024;
   const fds = readdirSync(`/proc/${server.pid}/fd`).length;
+  const store_mb = readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0) / 1048576;
   latencies.sort((a, b) => a - b);
   const p = (q) => latencies.length ? latencies[Math.floor(q * (latencies.length - 1))] : 0;
-  samples.push({ minute, requests, rss_mb: Math.round(rss_mb), fds, p50_ms: +p(0.5).toFixed(2), p99_ms: +p(0.99).toFixed(2) });
+  samples.push({ minute, requests, rss_mb: Math.round(rss_mb), store_mb: Math.round(store_mb), fds, p50_ms: +p(0.5).toFixed(2), p99_ms: +p(0.99).toFixed(2) });
   console.log(JSON.stringify(samples.at(-1)));
   latencies = [];
   requests = 0;

@@ -53,12 +53,22 @@ void get_metrics(ApiContext& api, Call call) {
                static_cast<double>(stats.exceptions_detected[static_cast<size_t>(kind)]));
   }
   out.family("stockd_storage_degraded", "gauge",
-             "1 while a shard retries a failed durable write (it refuses new commands).");
+             "1 while a shard retries a failed durable write (it refuses new commands; stock "
+             "reads are answered from the last durable state).");
   out.sample("stockd_storage_degraded", {}, api.engine.storage_degraded() ? 1.0 : 0.0);
   out.family("stockd_storage_write_failures_total", "counter",
              "Durable writes the store refused (each retry counts).");
   out.sample("stockd_storage_write_failures_total", {},
              static_cast<double>(api.engine.storage_write_failures()));
+  out.family("stockd_storage_reopens_total", "counter",
+             "Times the store was closed and opened again after an error RocksDB would not "
+             "resume from.");
+  out.sample("stockd_storage_reopens_total", {}, static_cast<double>(api.engine.storage_reopens()));
+  out.family("stockd_durable_state_reads_total", "counter",
+             "Stock reads answered from the last durable state because their shard could not "
+             "write.");
+  out.sample("stockd_durable_state_reads_total", {},
+             static_cast<double>(api.engine.durable_state_reads()));
   out.family("stockd_stock_exceptions_open", "gauge", "Stock exceptions not yet resolved.");
   out.sample("stockd_stock_exceptions_open", {},
              static_cast<double>(api.engine.open_stock_exceptions()));

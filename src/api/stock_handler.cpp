@@ -48,6 +48,8 @@ json::object availability_json(const StockView& view, const Channel& channel,
   json::object out;
   out["sku"] = view.sku;
   out["channel"] = channel.id;
+  // Read from the last durable state while the SKU's shard cannot write (see /readyz).
+  if (view.from_last_durable_state) out["storage_degraded"] = true;
   out["available"] = result.total;
   out["promotion_factor"] = result.demand_factor;
   json::array locations;

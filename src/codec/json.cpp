@@ -215,6 +215,7 @@ json::object stock_json(const StockView& view) {
   json::array positions;
   for (const PositionView& position : view.positions) positions.push_back(position_json(position));
   out["positions"] = std::move(positions);
+  if (view.from_last_durable_state) out["storage_degraded"] = true;
   return out;
 }
 

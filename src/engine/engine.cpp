@@ -299,6 +299,11 @@ void Engine::put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrd
 
 void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
   Shard& shard = shard_for_sku(sku);
+  if (shard.storage_stuck() && !stopped_.load()) {
+    // Writes wait for the disk; reads need not: answer from what is durable.
+    done(read_durable_stock(std::move(sku)));
+    return;
+  }
   Command item = GetStockCommand{sku, std::move(done)};
   if (stopped_.load() || !shard.try_push(item)) {
     // A read that cannot be queued answers with what it can promise: nothing stale.
@@ -308,6 +313,29 @@ void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
     view.overloaded = true;
     std::get<GetStockCommand>(item).done(std::move(view));
   }
+}
+
+StockView Engine::read_durable_stock(std::string sku) {
+  durable_state_reads_.fetch_add(1, std::memory_order_relaxed);
+  StockView view;
+  view.sku = std::move(sku);
+  view.from_last_durable_state = true;
+  Status status =
+      store_.for_each_position_of(view.sku, [&](std::string_view location, const Position& held) {
+        if (held.version == 0) return;  // looked at, never changed (as the shard shows it)
+        view.positions.push_back({std::string(location), held});
+      });
+  if (status.is_ok()) {
+    status = store_.for_each_purchase_order([&](const PurchaseOrder& po) {
+      if (po.sku == view.sku && po_open(po)) view.purchase_orders.push_back(po);
+    });
+  }
+  if (!status.is_ok()) {
+    view.positions.clear();
+    view.purchase_orders.clear();
+    view.overloaded = true;  // nothing could be read: refuse rather than guess
+  }
+  return view;
 }
 
 template <typename Entry>

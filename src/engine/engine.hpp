@@ -74,6 +74,9 @@ struct StockView {
   std::vector<PositionView> positions;         // by location id
   std::vector<PurchaseOrder> purchase_orders;  // open POs of this SKU
   bool overloaded = false;                     // the shard's queue was full: nothing was read
+  // Its shard is stuck retrying a failed durable write: this is the last durable state,
+  // read from the store (memory holds changes nobody has been told of yet).
+  bool from_last_durable_state = false;
 };
 
 struct ReserveCandidate {
@@ -358,6 +361,9 @@ class Engine {
   // nothing unwritten is ever answered. Degraded while any shard is stuck.
   bool storage_degraded() const { return degraded_shards_.load() > 0; }
   uint64_t storage_write_failures() const { return storage_write_failures_.load(); }
+  // Stock reads answered from the store because their shard could not write.
+  uint64_t durable_state_reads() const { return durable_state_reads_.load(); }
+  uint64_t storage_reopens() const { return store_.reopens(); }
   std::string storage_error() const {
     std::lock_guard lock(storage_error_mutex_);
     return storage_error_;
@@ -436,6 +442,8 @@ class Engine {
   void storage_recovered(uint32_t shard);
   std::atomic<int> degraded_shards_{0};
   std::atomic<uint64_t> storage_write_failures_{0};
+  std::atomic<uint64_t> durable_state_reads_{0};
+  StockView read_durable_stock(std::string sku);
   mutable std::mutex storage_error_mutex_;
   std::string storage_error_;  // the last failure, "" once every shard wrote again
   std::map<std::string, std::string, std::less<>> asn_purchase_orders_;  // asn -> PO id

@@ -94,7 +94,11 @@ class Store {
   virtual Status write(const WriteSet& set) = 0;
   // After a failed write: try to make the store writable again (RocksDB keeps refusing
   // writes after an I/O error until resumed). Ok when it is; the caller then writes again.
+  // It may close and reopen the database (RocksDB will not resume after an I/O error on
+  // its log); calls on other threads wait meanwhile.
   virtual Status recover() { return Status::ok(); }
+  // How many times recover() reopened the store (a metric).
+  virtual uint64_t reopens() const { return 0; }
 
   // Reads. A storage I/O error on a read stops the process (it cannot be answered
   // truthfully); "not found" is nullopt.
@@ -117,6 +121,12 @@ class Store {
   virtual Status for_each_published(
       const std::function<void(std::string_view sku, std::string_view channel,
                                const PublishedAvailability& published)>& visit) = 0;
+
+  // One SKU's stored positions, by location: the last durable state (reads served
+  // while its shard cannot write).
+  virtual Status for_each_position_of(
+      std::string_view sku,
+      const std::function<void(std::string_view location, const Position& position)>& visit) = 0;
 
   // Start-up loading, in key order.
   virtual Status for_each_position(

@@ -2,13 +2,17 @@
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <shared_mutex>
 
 #include "base/assert.hpp"
 #include "base/bytes.hpp"
@@ -116,14 +120,73 @@ struct RocksStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::WriteOptions write_options;
+  // Every use of `db` holds this shared (see Use); reopening the database after an
+  // error RocksDB will not resume from holds it exclusively.
+  std::shared_mutex gate;
+  std::atomic<uint64_t> reopens{0};
 
   rocksdb::ColumnFamilyHandle* family(Family which) const { return families[which]; }
 
-  ~Impl() {
-    if (db) {
-      for (auto* handle : families) db->DestroyColumnFamilyHandle(handle);
-      db->Close();
+  ~Impl() { close_db(); }
+
+  rocksdb::Status open_db() {
+    STOCKD_ASSERT(db == nullptr);
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = !options.read_only;
+    db_options.create_missing_column_families = !options.read_only;
+    db_options.paranoid_checks = true;
+    if (options.env != nullptr) db_options.env = options.env;
+    db_options.IncreaseParallelism(2);
+    db_options.max_open_files = 512;
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (size_t i = 0; i < kFamilyCount; ++i) {
+      rocksdb::ColumnFamilyOptions family_options;
+      rocksdb::BlockBasedTableOptions table;
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      table.whole_key_filtering = true;
+      family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      if (options.scratch) family_options.compression = rocksdb::kNoCompression;
+      if (i == kIdempotency) family_options.compaction_filter = idempotency_filter.get();
+      if (i == kRequestKeys) family_options.compaction_filter = request_key_filter.get();
+      descriptors.emplace_back(kFamilyNames[i], family_options);
     }
+
+    rocksdb::DB* opened = nullptr;
+    families.clear();
+    const rocksdb::Status status =
+        options.read_only
+            ? rocksdb::DB::OpenForReadOnly(db_options, options.data_dir, descriptors, &families,
+                                           &opened)
+            : rocksdb::DB::Open(db_options, options.data_dir, descriptors, &families, &opened);
+    db.reset(opened);
+    return status;
+  }
+
+  void close_db() {
+    if (!db) return;
+    for (auto* handle : families) db->DestroyColumnFamilyHandle(handle);
+    families.clear();
+    (void)db->Close();  // after a storage error Close reports it again; nothing to add
+    db.reset();
+  }
+
+  // Does the disk take a synced write again? Writes, syncs and removes a small file
+  // through the store's own file system (so injected faults apply to it too).
+  rocksdb::IOStatus probe_disk() {
+    rocksdb::Env* env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+    const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
+    const std::string path = options.data_dir + "/stockd-disk-probe";
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus status = fs->NewWritableFile(path, rocksdb::FileOptions(), &file, nullptr);
+    if (status.ok()) status = file->Append("probe", rocksdb::IOOptions(), nullptr);
+    if (status.ok()) status = file->Sync(rocksdb::IOOptions(), nullptr);
+    if (file) {
+      const rocksdb::IOStatus closed = file->Close(rocksdb::IOOptions(), nullptr);
+      if (status.ok()) status = closed;
+    }
+    (void)fs->DeleteFile(path, rocksdb::IOOptions(), nullptr);
+    return status;
   }
 
   // Checks the last two records of one stream: they decode, sit under the right key,
@@ -173,6 +236,38 @@ struct RocksStore::Impl {
   }
 };
 
+namespace {
+
+// Holds a store's gate shared for one call. Re-entrant: a visitor called inside a scan
+// may call back into the same store without taking the gate twice (a second shared lock
+// by one thread could wait behind a reopen that waits for the first).
+class Use {
+ public:
+  explicit Use(RocksStore::Impl& impl) : impl_(impl) {
+    nested_ = std::find(held().begin(), held().end(), &impl_) != held().end();
+    if (nested_) return;
+    impl_.gate.lock_shared();
+    held().push_back(&impl_);
+  }
+  ~Use() {
+    if (nested_) return;
+    held().erase(std::find(held().begin(), held().end(), &impl_));
+    impl_.gate.unlock_shared();
+  }
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+
+ private:
+  static std::vector<const RocksStore::Impl*>& held() {
+    thread_local std::vector<const RocksStore::Impl*> stores;
+    return stores;
+  }
+  RocksStore::Impl& impl_;
+  bool nested_ = false;
+};
+
+}  // namespace
+
 RocksStore::RocksStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RocksStore::~RocksStore() = default;
 
@@ -184,40 +279,12 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
   impl->request_key_filter = std::make_unique<RetentionFilter>(
       options.request_key_retention, &request_key_time, "stockd.RequestKeyRetention");
 
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = !options.read_only;
-  db_options.create_missing_column_families = !options.read_only;
-  db_options.paranoid_checks = true;
-  if (options.env != nullptr) db_options.env = options.env;
-  db_options.IncreaseParallelism(2);
-  db_options.max_open_files = 512;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (size_t i = 0; i < kFamilyCount; ++i) {
-    rocksdb::ColumnFamilyOptions family_options;
-    rocksdb::BlockBasedTableOptions table;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    table.whole_key_filtering = true;
-    family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    if (options.scratch) family_options.compression = rocksdb::kNoCompression;
-    if (i == kIdempotency) family_options.compaction_filter = impl->idempotency_filter.get();
-    if (i == kRequestKeys) family_options.compaction_filter = impl->request_key_filter.get();
-    descriptors.emplace_back(kFamilyNames[i], family_options);
-  }
-
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status status;
-  if (options.read_only) {
-    status = rocksdb::DB::OpenForReadOnly(db_options, options.data_dir, descriptors,
-                                          &impl->families, &db);
-  } else {
-    status = rocksdb::DB::Open(db_options, options.data_dir, descriptors, &impl->families, &db);
-  }
+  rocksdb::Status status = impl->open_db();
   if (!status.ok()) {
     *error = "cannot open store in " + options.data_dir + ": " + status.ToString();
     return nullptr;
   }
-  impl->db.reset(db);
+  rocksdb::DB* db = impl->db.get();
   impl->write_options.sync = options.sync_writes;
   impl->write_options.disableWAL = options.scratch;
   STOCKD_ASSERT(!options.scratch || !options.sync_writes);
@@ -265,12 +332,41 @@ std::unique_ptr<RocksStore> RocksStore::open(const RocksStoreOptions& options, s
 }
 
 Status RocksStore::recover() {
-  const rocksdb::Status status = impl_->db->Resume();
-  if (!status.ok()) return Status::error("the store cannot resume: " + status.ToString());
+  std::unique_lock exclusive(impl_->gate);  // no call of this thread's may hold it shared
+  {
+    const rocksdb::Status resumed = impl_->db->Resume();
+    if (resumed.ok()) return Status::ok();
+    // Busy: RocksDB is recovering by itself (after ENOSPC it waits for free space).
+    if (resumed.IsBusy())
+      return Status::error("the store cannot resume yet: " + resumed.ToString());
+    // Anything else RocksDB will not resume from: an I/O error on its log leaves what the
+    // disk holds uncertain until the files are read again. Once the disk takes a synced
+    // write, close the database and open it again from what is durable (as a restart
+    // would, without losing the engine's memory); the caller then writes its batch again.
+    const rocksdb::IOStatus probe = impl_->probe_disk();
+    if (!probe.ok()) {
+      return Status::error("the store cannot resume (" + resumed.ToString() +
+                           ") and the disk still fails: " + probe.ToString());
+    }
+  }
+  impl_->close_db();
+  const rocksdb::Status reopened = impl_->open_db();
+  if (!reopened.ok()) {
+    // The store is closed and will not open: nothing can be read or written truthfully.
+    // A restart opens it from the last durable batch.
+    std::fprintf(stderr, "stockd: the store could not be reopened after a storage error: %s\n",
+                 reopened.ToString().c_str());
+    std::abort();
+  }
+  impl_->reopens.fetch_add(1);
+  std::fprintf(stderr, "stockd: the store was reopened after a storage error\n");
   return Status::ok();
 }
 
+uint64_t RocksStore::reopens() const { return impl_->reopens.load(); }
+
 Status RocksStore::write(const WriteSet& set) {
+  const Use use(*impl_);
   rocksdb::WriteBatch batch;
   for (const LedgerRecord& record : set.ledger) {
     STOCKD_ASSERT(record.sequence >= 1);
@@ -322,6 +418,7 @@ Status RocksStore::write(const WriteSet& set) {
 
 std::optional<IdempotencyEntry> RocksStore::find_idempotency(std::string_view source,
                                                              std::string_view id) {
+  const Use use(*impl_);
   std::string value;
   const rocksdb::Status status = impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kIdempotency),
                                                 idempotency_key(source, id), &value);
@@ -338,6 +435,7 @@ std::optional<IdempotencyEntry> RocksStore::find_idempotency(std::string_view so
 }
 
 std::optional<Reservation> RocksStore::find_reservation(std::string_view id) {
+  const Use use(*impl_);
   std::string value;
   const rocksdb::Status status =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kReservations), id, &value);
@@ -353,6 +451,7 @@ std::optional<Reservation> RocksStore::find_reservation(std::string_view id) {
 }
 
 std::optional<RequestKeyEntry> RocksStore::find_request_key(std::string_view key) {
+  const Use use(*impl_);
   std::string value;
   const rocksdb::Status status =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kRequestKeys), key, &value);
@@ -367,6 +466,7 @@ std::optional<RequestKeyEntry> RocksStore::find_request_key(std::string_view key
 }
 
 std::optional<PurchaseOrder> RocksStore::find_purchase_order(std::string_view id) {
+  const Use use(*impl_);
   std::string value;
   const rocksdb::Status status =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kPurchaseOrders), id, &value);
@@ -382,6 +482,7 @@ std::optional<PurchaseOrder> RocksStore::find_purchase_order(std::string_view id
 }
 
 Status RocksStore::for_each_purchase_order(const std::function<void(const PurchaseOrder&)>& visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPurchaseOrders)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -395,6 +496,7 @@ Status RocksStore::for_each_purchase_order(const std::function<void(const Purcha
 
 Status RocksStore::read_outbox(uint32_t shard, uint64_t after, size_t limit,
                                std::vector<OutboxRow>& out) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kOutbox)));
   const std::string end = ledger_key(shard + 1, 0);
@@ -412,6 +514,7 @@ Status RocksStore::read_outbox(uint32_t shard, uint64_t after, size_t limit,
 
 Status RocksStore::for_each_ledger_record_reverse(
     uint32_t stream, const std::function<bool(std::string_view bytes)>& visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kLedger)));
   const std::string first = ledger_key(stream, 0);
@@ -425,6 +528,7 @@ Status RocksStore::for_each_ledger_record_reverse(
 }
 
 uint64_t RocksStore::outbox_head(uint32_t shard) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kOutbox)));
   it->SeekForPrev(ledger_key(shard, std::numeric_limits<uint64_t>::max()));
@@ -438,6 +542,7 @@ uint64_t RocksStore::outbox_head(uint32_t shard) {
 }
 
 Status RocksStore::delete_outbox_through(uint32_t shard, uint64_t sequence) {
+  const Use use(*impl_);
   // The newest row always stays: it carries the shard's sequence across a restart.
   const uint64_t head = outbox_head(shard);
   if (head == 0) return Status::ok();
@@ -454,6 +559,7 @@ Status RocksStore::delete_outbox_through(uint32_t shard, uint64_t sequence) {
 Status RocksStore::for_each_published(
     const std::function<void(std::string_view, std::string_view, const PublishedAvailability&)>&
         visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPublished)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -471,6 +577,7 @@ Status RocksStore::for_each_published(
 }
 
 Status RocksStore::put_aux(std::string_view key, std::string_view value) {
+  const Use use(*impl_);
   rocksdb::WriteOptions sync;
   sync.sync = impl_->options.sync_writes;
   const rocksdb::Status status =
@@ -480,6 +587,7 @@ Status RocksStore::put_aux(std::string_view key, std::string_view value) {
 }
 
 Status RocksStore::put_aux_unsynced(std::string_view key, std::string_view value) {
+  const Use use(*impl_);
   const rocksdb::Status status = impl_->db->Put(rocksdb::WriteOptions(), impl_->family(kAux), key,
                                                 rocksdb::Slice(value.data(), value.size()));
   if (!status.ok()) return Status::error(status.ToString());
@@ -487,6 +595,7 @@ Status RocksStore::put_aux_unsynced(std::string_view key, std::string_view value
 }
 
 std::optional<std::string> RocksStore::get_aux(std::string_view key) {
+  const Use use(*impl_);
   std::string value;
   const rocksdb::Status status =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->family(kAux), key, &value);
@@ -496,6 +605,7 @@ std::optional<std::string> RocksStore::get_aux(std::string_view key) {
 }
 
 Status RocksStore::delete_aux(std::string_view key) {
+  const Use use(*impl_);
   rocksdb::WriteOptions sync;
   sync.sync = impl_->options.sync_writes;
   const rocksdb::Status status = impl_->db->Delete(sync, impl_->family(kAux), key);
@@ -505,6 +615,7 @@ Status RocksStore::delete_aux(std::string_view key) {
 
 Status RocksStore::for_each_aux(
     std::string_view prefix, const std::function<void(std::string_view, std::string_view)>& visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kAux)));
   for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
@@ -517,6 +628,7 @@ Status RocksStore::for_each_aux(
 }
 
 ChainHead RocksStore::chain_head(uint32_t stream) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kLedger)));
   it->SeekForPrev(ledger_key(stream, std::numeric_limits<uint64_t>::max()));
@@ -531,6 +643,7 @@ ChainHead RocksStore::chain_head(uint32_t stream) {
 
 Status RocksStore::for_each_position(
     const std::function<void(std::string_view, std::string_view, const Position&)>& visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPositions)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -546,8 +659,27 @@ Status RocksStore::for_each_position(
   return Status::ok();
 }
 
+Status RocksStore::for_each_position_of(
+    std::string_view sku,
+    const std::function<void(std::string_view location, const Position& position)>& visit) {
+  const Use use(*impl_);
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPositions)));
+  const std::string prefix = position_key(sku, "");
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(prefix)) break;
+    const auto position = decode_position(std::string_view(it->value().data(), it->value().size()));
+    if (!position) return Status::error("store is corrupt: unreadable position record");
+    visit(key.substr(prefix.size()), *position);
+  }
+  if (!it->status().ok()) return Status::error(it->status().ToString());
+  return Status::ok();
+}
+
 Status RocksStore::for_each_active_reservation(
     const std::function<void(const Reservation&)>& visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kActiveHolds)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -567,6 +699,7 @@ Status RocksStore::for_each_active_reservation(
 }
 
 Status RocksStore::load_catalog(Catalog& out) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kConfig)));
   // Locations first ('L' < 'S' is not guaranteed to precede 'C'), so channels can be
@@ -645,6 +778,7 @@ Status RocksStore::load_catalog(Catalog& out) {
 }
 
 Status RocksStore::put_config(ConfigKind kind, std::string_view id, std::string_view bytes) {
+  const Use use(*impl_);
   rocksdb::WriteOptions sync;
   sync.sync = impl_->options.sync_writes;
   const rocksdb::Status status = impl_->db->Put(sync, impl_->family(kConfig), config_key(kind, id),
@@ -654,6 +788,7 @@ Status RocksStore::put_config(ConfigKind kind, std::string_view id, std::string_
 }
 
 Status RocksStore::delete_config(ConfigKind kind, std::string_view id) {
+  const Use use(*impl_);
   rocksdb::WriteOptions sync;
   sync.sync = impl_->options.sync_writes;
   const rocksdb::Status status =
@@ -664,6 +799,7 @@ Status RocksStore::delete_config(ConfigKind kind, std::string_view id) {
 
 Status RocksStore::for_each_ledger_record(
     const std::function<bool(uint32_t, uint64_t, std::string_view)>& visit) {
+  const Use use(*impl_);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kLedger)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -678,6 +814,7 @@ Status RocksStore::for_each_ledger_record(
 }
 
 Status RocksStore::flush() {
+  const Use use(*impl_);
   rocksdb::FlushOptions flush;
   flush.wait = true;
   const rocksdb::Status status = impl_->db->Flush(flush, impl_->families);
@@ -687,6 +824,7 @@ Status RocksStore::flush() {
 
 Status RocksStore::tamper_ledger_record_for_test(uint32_t stream, uint64_t sequence,
                                                  std::string bytes) {
+  const Use use(*impl_);
   const rocksdb::Status status = impl_->db->Put(impl_->write_options, impl_->family(kLedger),
                                                 ledger_key(stream, sequence), bytes);
   if (!status.ok()) return Status::error(status.ToString());

@@ -41,6 +41,7 @@ class RocksStore final : public Store {
 
   Status write(const WriteSet& set) override;
   Status recover() override;
+  uint64_t reopens() const override;
   std::optional<IdempotencyEntry> find_idempotency(std::string_view source,
                                                    std::string_view id) override;
   std::optional<Reservation> find_reservation(std::string_view id) override;
@@ -67,6 +68,9 @@ class RocksStore final : public Store {
   ChainHead chain_head(uint32_t stream) override;
   Status for_each_position(const std::function<void(std::string_view sku, std::string_view location,
                                                     const Position& position)>& visit) override;
+  Status for_each_position_of(std::string_view sku,
+                              const std::function<void(std::string_view location,
+                                                       const Position& position)>& visit) override;
   Status for_each_active_reservation(
       const std::function<void(const Reservation& reservation)>& visit) override;
   Status load_catalog(Catalog& out) override;

@@ -8,7 +8,11 @@
 // cut, every fsync fails from then on: the shard must stop acknowledging and report
 // storage degraded) or "enospc" (the disk is full for 300 ms, then space returns: the
 // engine must go degraded, then recover by itself and acknowledge again; then the
-// power is cut as in "sync").
+// power is cut as in "sync") or "eio_transient" (every fsync fails with EIO for 150 ms,
+// then the disk works again: RocksDB will not resume after that, so the store must be
+// reopened in place and the engine acknowledge again by itself; then the power is cut).
+// While the disk fails the child reads stock ("READ durable|live|refused"): reads keep
+// being answered from the last durable state.
 #include <unistd.h>
 
 #include <atomic>
@@ -38,7 +42,8 @@ void say(const std::string& line) {
 int main(int argc, char** argv) {
   if (argc != 5) {
     std::fprintf(stderr,
-                 "usage: stockd_power_child DATA_DIR RUN_MS sync|nosync|eio|enospc ROUND\n");
+                 "usage: stockd_power_child DATA_DIR RUN_MS sync|nosync|eio|eio_transient|enospc "
+                 "ROUND\n");
     return 2;
   }
   auto fs = std::make_shared<testing::PowerLossFs>(rocksdb::FileSystem::Default());
@@ -99,6 +104,23 @@ int main(int argc, char** argv) {
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(argv[2])));
+  // Reads while the disk fails: answered from the last durable state by a stuck shard.
+  const auto read_stock = [&] {
+    for (int n = 0; n < 10; ++n) {
+      std::promise<StockView> answered;
+      engine->get_stock("PL-" + std::to_string(n),
+                        [&](StockView view) { answered.set_value(std::move(view)); });
+      auto future = answered.get_future();
+      if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+        say("READ unanswered");  // queued behind a stuck batch: answered after recovery
+        continue;
+      }
+      const StockView view = future.get();
+      say(view.overloaded                ? "READ refused"
+          : view.from_last_durable_state ? "READ durable"
+                                         : "READ live");
+    }
+  };
   if (mode == "eio") {
     // The disk starts failing for good: the shards stop acknowledging (the acknowledged
     // ids printed so far are checked after a reopen) and say so.
@@ -106,7 +128,21 @@ int main(int argc, char** argv) {
     fs->fail_syncs();
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     say(engine->storage_degraded() ? "DEGRADED" : "NOT DEGRADED");
+    read_stock();
     _exit(0);
+  }
+  if (mode == "eio_transient") {
+    say("FAIL");
+    fs->fail_syncs();
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    say(engine->storage_degraded() ? "DEGRADED" : "NOT DEGRADED");
+    fs->stop_failing_syncs();
+    for (int waited_ms = 0; engine->storage_degraded() && waited_ms < 10'000; waited_ms += 10) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    say(engine->storage_degraded() ? "STILL DEGRADED" : "RECOVERED");
+    say("REOPENS " + std::to_string(engine->storage_reopens()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // acknowledging again
   }
   if (mode == "enospc") {
     say("FULL");

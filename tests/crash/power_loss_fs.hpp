@@ -93,6 +93,11 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     std::lock_guard lock(state_->mutex);
     state_->failing = true;
   }
+  // The disk works again (a transient fault: a path failover, a controller reset).
+  void stop_failing_syncs() {
+    std::lock_guard lock(state_->mutex);
+    state_->failing = false;
+  }
 
   // The disk is full: every append and sync fails with ENOSPC and writes nothing, until
   // free_disk().

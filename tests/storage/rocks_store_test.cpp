@@ -236,5 +236,26 @@ TEST_F(RocksStoreTest, ReadOnlyOpenSeesTheLedger) {
   open();
 }
 
+TEST_F(RocksStoreTest, OneSkusPositionsAreReadByPrefixWithoutItsNeighbours) {
+  apply(receipt("a1", "A", 3, "W1"));
+  apply(receipt("a2", "A", 4, "W2"));
+  apply(receipt("ab", "AB", 5, "W1"));  // shares "A" as a prefix of its name
+  std::map<std::string, int64_t> on_hand;
+  ASSERT_TRUE(store_
+                  ->for_each_position_of("A",
+                                         [&](std::string_view location, const Position& position) {
+                                           on_hand[std::string(location)] = position.on_hand;
+                                         })
+                  .is_ok());
+  EXPECT_EQ(on_hand, (std::map<std::string, int64_t>{{"W1", 3}, {"W2", 4}}));
+  on_hand.clear();
+  ASSERT_TRUE(
+      store_
+          ->for_each_position_of("Z", [&](std::string_view location,
+                                          const Position&) { on_hand[std::string(location)] = 0; })
+          .is_ok());
+  EXPECT_TRUE(on_hand.empty());
+}
+
 }  // namespace
 }  // namespace stockd
