@@ -93,10 +93,20 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     std::lock_guard lock(state_->mutex);
     state_->failing = true;
   }
+  // The next `count` syncs fail as fail_syncs() makes them fail; then the disk works.
+  void fail_next_syncs(int count) {
+    std::lock_guard lock(state_->mutex);
+    state_->failures_left += count;
+  }
+  int sync_failures() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->sync_failures;
+  }
   // The disk works again (a transient fault: a path failover, a controller reset).
   void stop_failing_syncs() {
     std::lock_guard lock(state_->mutex);
     state_->failing = false;
+    state_->failures_left = 0;
   }
 
   // The disk is full: every append and sync fails with ENOSPC and writes nothing, until
@@ -135,9 +145,11 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
     bool ever_synced = false;
   };
   struct State {
-    std::mutex mutex;  // appends and the cut never interleave
+    mutable std::mutex mutex;  // appends and the cut never interleave
     bool off = false;
     bool failing = false;
+    int failures_left = 0;  // syncs still to fail (fail_next_syncs)
+    int sync_failures = 0;  // syncs failed so far
     bool full = false;
     std::map<std::string, FileState> files;
   };
@@ -198,7 +210,9 @@ class PowerLossFs final : public rocksdb::FileSystemWrapper {
       std::lock_guard lock(state_->mutex);
       if (state_->off) halt();
       if (state_->full) return rocksdb::IOStatus::NoSpace("injected ENOSPC on sync");
-      if (state_->failing) {
+      if (state_->failing || state_->failures_left > 0) {
+        if (state_->failures_left > 0) --state_->failures_left;
+        ++state_->sync_failures;
         FileState& file = state_->files[path_];
         std::error_code error;
         std::filesystem::resize_file(path_, file.synced, error);

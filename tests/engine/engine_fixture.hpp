@@ -36,6 +36,7 @@ class EngineFixture : public ::testing::Test {
     std::string error;
     RocksStoreOptions store_options;
     store_options.data_dir = dir_.path();
+    store_options.env = env_;
     store_ = RocksStore::open(store_options, &error);
     ASSERT_TRUE(store_) << error;
     EngineOptions options = engine_options_;
@@ -89,6 +90,7 @@ class EngineFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  rocksdb::Env* env_ = nullptr;  // a file system that injects faults; null = the disk
   ManualClock clock_{at("2026-11-27T10:05:00Z")};
   EngineOptions engine_options_;
   std::unique_ptr<RocksStore> store_;
