@@ -293,10 +293,12 @@ void Api::handle(HttpRequest request, Respond respond) {
              respond = std::move(respond)](HttpResponse response) {
     context_->http_metrics.count(method, route, response.status);
     response.set_header("X-Request-Id", request_id);
-    log_request(
-        request_id, method, route, response.status,
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count());
+    if (context_->options.access_log) {
+      log_request(
+          request_id, method, route, response.status,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count());
+    }
     respond(std::move(response));
   };
 

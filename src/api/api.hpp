@@ -27,6 +27,7 @@ struct ApiOptions {
   size_t batch_events_max = 10'000;
   size_t query_skus_max = 1'000;
   int64_t route_cents_per_km = 2;
+  bool access_log = true;          // errors and slow requests, one JSON line each on stderr
   int64_t token_unused_days = 30;  // active tokens idle this long raise a review alert  // order
                                    // routing: the distance part of a shipment's cost
 };

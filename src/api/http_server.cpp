@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/wire_request.hpp"
 #include "base/assert.hpp"
 
 namespace beast = boost::beast;
@@ -147,21 +148,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     reading_ = false;
     if (ec) {
       read_closed_ = true;
-      if (ec == http::error::body_limit) {
-        return fail_request(413, "payload-too-large", "Payload too large",
-                            "the body exceeds the server's limit");
-      }
-      if (ec == http::error::header_limit) {
-        return fail_request(431, "headers-too-large", "Request header fields too large",
-                            "the headers exceed the server's limit");
-      }
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
           ec == net::error::operation_aborted || ec == net::error::connection_reset ||
           ec == net::error::eof || ec == net::ssl::error::stream_truncated) {
         if (in_flight_ == 0) close();
         return;
       }
-      return fail_request(400, "bad-request", "Bad request", "the request is not valid HTTP/1.1");
+      const WireRefusal refusal = refusal_for(ec);
+      return fail_request(refusal.status, refusal.slug, refusal.title, refusal.detail);
     }
     http::request<http::string_body> wire = parser_->release();
     ++requests_;
@@ -169,15 +163,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     ++in_flight_;
     const bool keep_alive = wire.keep_alive();
     const unsigned version = wire.version();
-    HttpRequest request;
-    request.method = std::string(wire.method_string());
-    request.target = std::string(wire.target());
-    for (const auto& field : wire) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    request.body = std::move(wire.body());
+    HttpRequest request = to_http_request(std::move(wire));
     if (!keep_alive) read_closed_ = true;
     server_.handler.handle(std::move(request), [self = shared_from_this(), sequence, version,
                                                 keep_alive](HttpResponse response) {

@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "base/utf8.hpp"
+
 namespace stockd {
 
 HttpResponse problem(int status, std::string_view slug, std::string_view title, std::string detail,
@@ -10,8 +12,12 @@ HttpResponse problem(int status, std::string_view slug, std::string_view title, 
   body["type"] = "/problems/" + std::string(slug);
   body["title"] = title;
   body["status"] = status;
-  body["detail"] = std::move(detail);
-  for (auto& [key, value] : extra) body[key] = std::move(value);
+  // A detail may quote the request (its target, a query value): JSON must stay UTF-8.
+  body["detail"] = valid_utf8(detail);
+  for (auto& [key, value] : extra) {
+    if (value.is_string()) value = valid_utf8(value.as_string());
+    body[key] = std::move(value);
+  }
   HttpResponse response;
   response.status = status;
   response.set_header("Content-Type", "application/problem+json");
