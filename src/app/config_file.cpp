@@ -134,7 +134,7 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
   };
   for (const auto& [key, value] : root) {
     static const std::set<std::string_view> kKnown = {
-        "engine", "locations", "sources", "channels", "webhooks", "kafka", "cdc"};
+        "engine", "store", "locations", "sources", "channels", "webhooks", "kafka", "cdc"};
     if (!kKnown.contains(key.str())) {
       detail = std::string(key.str()) + ": unknown section";
       return fail();
@@ -158,6 +158,19 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
       return fail();
     }
     out.shards = static_cast<size_t>(shards);
+  }
+  if (const toml::node* store = root.get("store")) {
+    const toml::table* table = store->as_table();
+    if (table == nullptr) {
+      detail = "store: must be a table";
+      return fail();
+    }
+    TableReader reader(*table, "store", &detail);
+    if (!reader.only({"block_cache_mb", "memtables_mb"}) ||
+        !reader.integer("block_cache_mb", out.store_block_cache_mb, 8, 1 << 20) ||
+        !reader.integer("memtables_mb", out.store_memtables_mb, 8, 1 << 20)) {
+      return fail();
+    }
   }
   if (const toml::node* webhooks = root.get("webhooks")) {
     const toml::table* table = webhooks->as_table();

@@ -38,6 +38,8 @@ struct FileConfig {
   size_t shards = 0;  // 0 = one per core
   int64_t clock_drift_tolerance_seconds = 300;
   int64_t idempotency_retention_seconds = 7 * 24 * 3600;
+  int64_t store_block_cache_mb = 128;  // [store]
+  int64_t store_memtables_mb = 128;
   std::vector<Location> locations;
   std::vector<Source> sources;
   std::vector<Channel> channels;

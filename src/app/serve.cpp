@@ -78,6 +78,8 @@ int run_serve(const ServeOptions& options) {
   RocksStoreOptions store_options;
   store_options.data_dir = options.data_dir;
   store_options.idempotency_retention = std::chrono::seconds{config.idempotency_retention_seconds};
+  store_options.block_cache_bytes = static_cast<size_t>(config.store_block_cache_mb) << 20;
+  store_options.memtables_bytes_max = static_cast<size_t>(config.store_memtables_mb) << 20;
   auto store = RocksStore::open(store_options, &error);
   if (!store) {
     std::fprintf(stderr, "stockd: %s\n", error.c_str());

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -90,10 +91,28 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
   for (uint32_t i = 0; i < options.shards; ++i) {
     engine->shards_.push_back(std::make_unique<Shard>(*engine, i, store.chain_head(i)));
   }
-  Status status = store.for_each_position(
-      [&](std::string_view sku, std::string_view location, const Position& position) {
-        engine->shard_for_sku(sku).load_position(sku, location, position);
+  // Positions: one loader thread per core, each scanning the family and decoding only its
+  // shards' positions (a shard is loaded by one thread), so millions load in parallel.
+  Status status = Status::ok();
+  {
+    const size_t threads =
+        std::clamp<size_t>(std::thread::hardware_concurrency(), 1, engine->shards_.size());
+    std::vector<Status> loaded(threads, Status::ok());
+    std::vector<std::thread> loaders;
+    for (size_t t = 0; t < threads; ++t) {
+      loaders.emplace_back([&, t] {
+        loaded[t] = store.for_each_position_where(
+            [&](std::string_view sku) { return engine->shard_of(sku) % threads == t; },
+            [&](std::string_view sku, std::string_view location, const Position& position) {
+              engine->shard_for_sku(sku).load_position(sku, location, position);
+            });
       });
+    }
+    for (std::thread& loader : loaders) loader.join();
+    for (const Status& each : loaded) {
+      if (!each.is_ok() && status.is_ok()) status = each;
+    }
+  }
   if (status.is_ok()) {
     status = store.for_each_purchase_order(
         [&](const PurchaseOrder& po) { engine->shard_for_sku(po.sku).load_purchase_order(po); });

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <random>
 #include <string>
@@ -19,6 +20,7 @@
 #include "core/stock_exception.hpp"
 #include "engine/bounded_queue.hpp"
 #include "engine/engine.hpp"
+#include "engine/node_arena.hpp"
 #include "engine/store.hpp"
 
 namespace stockd {
@@ -139,7 +141,7 @@ class Shard {
     Position position;
     uint64_t dirty_batch = 0;
   };
-  using LocationMap = std::map<std::string, PositionSlot, std::less<>>;
+  using LocationMap = std::pmr::map<std::string, PositionSlot, std::less<>>;
   struct PendingKey {
     Sha256Digest payload_hash;
     EventStatus status;
@@ -223,7 +225,8 @@ class Shard {
   std::mt19937_64 random_;
 
   // Owned state.
-  std::unordered_map<std::string, LocationMap> positions_;
+  NodeArena position_memory_;  // before positions_: it outlives the maps
+  std::pmr::unordered_map<std::string, LocationMap> positions_{&position_memory_};
   std::unordered_map<std::string, Reservation> active_;
   std::multimap<Timestamp, std::string> expiry_;                    // expires_at -> reservation id
   std::unordered_map<std::string, PurchaseOrder> purchase_orders_;  // by id, open or not

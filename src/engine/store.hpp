@@ -132,6 +132,12 @@ class Store {
   virtual Status for_each_position(
       const std::function<void(std::string_view sku, std::string_view location,
                                const Position& position)>& visit) = 0;
+  // The same for the SKUs `wanted` says yes to, asked before a position is decoded (so
+  // that several threads can each load their share of one scan's work).
+  virtual Status for_each_position_where(
+      const std::function<bool(std::string_view sku)>& wanted,
+      const std::function<void(std::string_view sku, std::string_view location,
+                               const Position& position)>& visit) = 0;
   virtual Status for_each_active_reservation(
       const std::function<void(const Reservation& reservation)>& visit) = 0;
   virtual Status load_catalog(Catalog& out) = 0;

@@ -1,11 +1,13 @@
 #include "storage/rocks_store.hpp"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -124,6 +126,7 @@ struct RocksStore::Impl {
   // error RocksDB will not resume from holds it exclusively.
   std::shared_mutex gate;
   std::atomic<uint64_t> reopens{0};
+  std::shared_ptr<rocksdb::Cache> block_cache;  // one for every family (and every reopen)
 
   rocksdb::ColumnFamilyHandle* family(Family which) const { return families[which]; }
 
@@ -138,6 +141,9 @@ struct RocksStore::Impl {
     if (options.env != nullptr) db_options.env = options.env;
     db_options.IncreaseParallelism(2);
     db_options.max_open_files = 512;
+    if (!block_cache) block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    db_options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(options.memtables_bytes_max);
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (size_t i = 0; i < kFamilyCount; ++i) {
@@ -145,6 +151,9 @@ struct RocksStore::Impl {
       rocksdb::BlockBasedTableOptions table;
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       table.whole_key_filtering = true;
+      table.block_cache = block_cache;
+      table.cache_index_and_filter_blocks = true;
+      table.pin_l0_filter_and_index_blocks_in_cache = true;
       family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
       if (options.scratch) family_options.compression = rocksdb::kNoCompression;
       if (i == kIdempotency) family_options.compaction_filter = idempotency_filter.get();
@@ -643,17 +652,30 @@ ChainHead RocksStore::chain_head(uint32_t stream) {
 
 Status RocksStore::for_each_position(
     const std::function<void(std::string_view, std::string_view, const Position&)>& visit) {
+  return for_each_position_where(nullptr, visit);
+}
+
+Status RocksStore::for_each_position_where(
+    const std::function<bool(std::string_view sku)>& wanted,
+    const std::function<void(std::string_view, std::string_view, const Position&)>& visit) {
   const Use use(*impl_);
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPositions)));
+  // A start-up scan of the whole family: read ahead, and keep its blocks out of the block
+  // cache (they would evict what serving needs, and churn the allocator doing it).
+  rocksdb::ReadOptions scan;
+  scan.fill_cache = false;
+  scan.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scan, impl_->family(kPositions)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     const size_t separator = key.find('\0');
-    const auto position = decode_position(std::string_view(it->value().data(), it->value().size()));
-    if (separator == std::string_view::npos || !position) {
+    if (separator == std::string_view::npos) {
       return Status::error("store is corrupt: unreadable position record");
     }
-    visit(key.substr(0, separator), key.substr(separator + 1), *position);
+    const std::string_view sku = key.substr(0, separator);
+    if (wanted && !wanted(sku)) continue;
+    const auto position = decode_position(std::string_view(it->value().data(), it->value().size()));
+    if (!position) return Status::error("store is corrupt: unreadable position record");
+    visit(sku, key.substr(separator + 1), *position);
   }
   if (!it->status().ok()) return Status::error(it->status().ToString());
   return Status::ok();

@@ -28,6 +28,11 @@ struct RocksStoreOptions {
   // anywhere (not only at a stream's tail) is refused before any stock is served. Costs a
   // read of the whole store (docs/RELIABILITY.md has the figure).
   bool verify_checksums_at_open = true;
+  // Memory bounds, shared by every column family: the block cache (which also holds the
+  // tables' index and filter blocks, so they do not grow outside it as the store grows)
+  // and all memtables together (a flush is forced beyond it).
+  size_t block_cache_bytes = size_t{128} << 20;
+  size_t memtables_bytes_max = size_t{128} << 20;
   bool read_only = false;       // for audit tools; opens without creating anything
   rocksdb::Env* env = nullptr;  // tests: a file system that injects faults; null = default
 };
@@ -68,6 +73,10 @@ class RocksStore final : public Store {
   ChainHead chain_head(uint32_t stream) override;
   Status for_each_position(const std::function<void(std::string_view sku, std::string_view location,
                                                     const Position& position)>& visit) override;
+  Status for_each_position_where(
+      const std::function<bool(std::string_view sku)>& wanted,
+      const std::function<void(std::string_view sku, std::string_view location,
+                               const Position& position)>& visit) override;
   Status for_each_position_of(std::string_view sku,
                               const std::function<void(std::string_view location,
                                                        const Position& position)>& visit) override;

@@ -24,6 +24,10 @@ TEST(ConfigFile, ReadsAFullFile) {
 shards = 4
 clock_drift_tolerance_seconds = 60
 
+[store]
+block_cache_mb = 256
+memtables_mb = 64
+
 [[locations]]
 id = "W1"
 type = "warehouse"
@@ -48,6 +52,8 @@ locations = [ { id = "W1", priority = 1 } ]
   ASSERT_TRUE(load_config_file(path, config, &error)) << error;
   EXPECT_EQ(config.shards, 4u);
   EXPECT_EQ(config.clock_drift_tolerance_seconds, 60);
+  EXPECT_EQ(config.store_block_cache_mb, 256);
+  EXPECT_EQ(config.store_memtables_mb, 64);
   ASSERT_EQ(config.locations.size(), 1u);
   EXPECT_EQ(config.locations[0].name, "Leipzig DC");
   EXPECT_DOUBLE_EQ(config.locations[0].lon, 12.0);
@@ -85,6 +91,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"shards_range", "[engine]\nshards = 1000\n", "engine.shards: must be between"},
         BadConfig{"unknown_engine_key", "[engine]\nshard = 2\n", "engine.shard: unknown setting"},
         BadConfig{"unknown_section", "[server]\n", "server: unknown section"},
+        BadConfig{"store_cache_range", "[store]\nblock_cache_mb = 1\n",
+                  "store.block_cache_mb: must be between"},
+        BadConfig{"unknown_store_key", "[store]\ncache = 2\n", "store.cache: unknown setting"},
         BadConfig{"location_without_id", "[[locations]]\nname = 'x'\n",
                   "locations[0].id: is required"},
         BadConfig{"location_type", "[[locations]]\nid = 'W1'\ntype = 'castle'\n",
