@@ -131,30 +131,29 @@ int main(int argc, char** argv) {
     read_stock();
     _exit(0);
   }
-  if (mode == "eio_transient") {
-    say("FAIL");
-    fs->fail_syncs();
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  // A fault for `fault_ms`, then the disk works again: the engine must have reported it,
+  // and must recover by itself and acknowledge again before the power is cut.
+  const auto transient_fault = [&](const char* name, int fault_ms, const auto& start,
+                                   const auto& end) {
+    say(name);
+    start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(fault_ms));
     say(engine->storage_degraded() ? "DEGRADED" : "NOT DEGRADED");
-    fs->stop_failing_syncs();
+    end();
     for (int waited_ms = 0; engine->storage_degraded() && waited_ms < 10'000; waited_ms += 10) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     say(engine->storage_degraded() ? "STILL DEGRADED" : "RECOVERED");
     say("REOPENS " + std::to_string(engine->storage_reopens()));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // acknowledging again
+  };
+  if (mode == "eio_transient") {
+    transient_fault(
+        "FAIL", 150, [&] { fs->fail_syncs(); }, [&] { fs->stop_failing_syncs(); });
   }
   if (mode == "enospc") {
-    say("FULL");
-    fs->fill_disk();
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    say(engine->storage_degraded() ? "DEGRADED" : "NOT DEGRADED");
-    fs->free_disk();
-    for (int waited_ms = 0; engine->storage_degraded() && waited_ms < 10'000; waited_ms += 10) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    say(engine->storage_degraded() ? "STILL DEGRADED" : "RECOVERED");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // acknowledging again
+    transient_fault(
+        "FULL", 300, [&] { fs->fill_disk(); }, [&] { fs->free_disk(); });
   }
   const uint64_t lost_bytes = fs->cut_power();
   say("CUT " + std::to_string(lost_bytes));
