@@ -5,6 +5,21 @@
 #include "base/utf8.hpp"
 
 namespace stockd {
+namespace {
+
+// Every string in `value`, however deep, made valid UTF-8 (a refusal may quote what the
+// client sent; JSON must stay UTF-8).
+void make_valid_utf8(boost::json::value& value) {
+  if (value.is_string()) {
+    if (!is_valid_utf8(value.as_string())) value = valid_utf8(value.as_string());
+  } else if (value.is_object()) {
+    for (auto& [key, member] : value.as_object()) make_valid_utf8(member);
+  } else if (value.is_array()) {
+    for (boost::json::value& item : value.as_array()) make_valid_utf8(item);
+  }
+}
+
+}  // namespace
 
 HttpResponse problem(int status, std::string_view slug, std::string_view title, std::string detail,
                      boost::json::object extra) {
@@ -15,7 +30,7 @@ HttpResponse problem(int status, std::string_view slug, std::string_view title, 
   // A detail may quote the request (its target, a query value): JSON must stay UTF-8.
   body["detail"] = valid_utf8(detail);
   for (auto& [key, value] : extra) {
-    if (value.is_string()) value = valid_utf8(value.as_string());
+    make_valid_utf8(value);
     body[key] = std::move(value);
   }
   HttpResponse response;

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/limits.hpp"
+#include "base/utf8.hpp"
 #include "core/ids.hpp"
 
 namespace json = boost::json;
@@ -196,7 +197,7 @@ void SnapshotReader::parse_header(std::string_view line) {
   for (const std::string& name : fields) {
     const int column = column_of(name);
     if (column < 0) {
-      fatal_ = "unknown column '" + name +
+      fatal_ = "unknown column '" + valid_utf8(name) +
                "' (known: sku, location, on_hand, as_of, damaged, quarantine, non_sellable)";
       return;
     }

@@ -1,9 +1,10 @@
 // Snapshot files (CSV and NDJSON) fed in uneven pieces: every line is a row or an error
-// with its line number, never a crash.
+// with its line number, never a crash; every reason is valid UTF-8 (it goes into JSON).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "base/utf8.hpp"
 #include "codec/snapshot.hpp"
 
 using namespace stockd;
@@ -21,5 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const SnapshotRow& row : rows) {
     if (row.line == 0 || row.on_hand < 0) __builtin_trap();
   }
+  for (const SnapshotRowError& error : errors) {
+    if (!is_valid_utf8(error.reason)) __builtin_trap();
+  }
+  if (reader.fatal() && !is_valid_utf8(*reader.fatal())) __builtin_trap();
   return 0;
 }
