@@ -23,9 +23,13 @@ const url = await new Promise((resolve) => {
 });
 const call = async (method, path, body) => {
   const started = performance.now();
-  const r = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
-  await r.arrayBuffer();
-  return { status: r.status, ms: performance.now() - started };
+  try {
+    const r = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+    await r.arrayBuffer();
+    return { status: r.status, ms: performance.now() - started };
+  } catch {
+    return { status: 599, ms: performance.now() - started };  // no answer at all
+  }
 };
 for (const [path, body] of [
   ['/v1/locations/W1', { type: 'warehouse', name: 'DC' }], ['/v1/locations/S1', { type: 'store', name: 'Store' }],
@@ -36,6 +40,7 @@ for (const [path, body] of [
 let running = true;
 let latencies = [];
 let requests = 0;
+let server_errors = 0;  // 5xx answers and failed connections (4xx are business answers here)
 let serial = 0;
 const worker_count = 8;
 const pace_ms = rate_per_second > 0 ? (worker_count * 1000) / rate_per_second : 0;
@@ -61,6 +66,7 @@ const worker = async (n) => {
     }
     latencies.push(r.ms);
     requests += 1;
+    if (r.status >= 500) server_errors += 1;
   }
 };
 const workers = Array.from({ length: worker_count }, (_, n) => worker(n));
@@ -72,10 +78,11 @@ const sample = (minute) => {
   const store_mb = readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0) / 1048576;
   latencies.sort((a, b) => a - b);
   const p = (q) => latencies.length ? latencies[Math.floor(q * (latencies.length - 1))] : 0;
-  samples.push({ minute, requests, rss_mb: Math.round(rss_mb), store_mb: Math.round(store_mb), fds, p50_ms: +p(0.5).toFixed(2), p99_ms: +p(0.99).toFixed(2) });
+  samples.push({ minute, requests, server_errors, rss_mb: Math.round(rss_mb), store_mb: Math.round(store_mb), fds, p50_ms: +p(0.5).toFixed(2), p99_ms: +p(0.99).toFixed(2) });
   console.log(JSON.stringify(samples.at(-1)));
   latencies = [];
   requests = 0;
+  server_errors = 0;
 };
 for (let minute = 1; minute <= minutes; ++minute) {
   await new Promise((resolve) => setTimeout(resolve, 60_000));
