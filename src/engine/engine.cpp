@@ -515,19 +515,47 @@ EngineStats Engine::stats() const {
   return total;
 }
 
-void Engine::storage_failed(uint32_t shard, const std::string& message, bool first) {
+void Engine::write_until_durable(const WriteSet& set, const std::string& who, Status failure) {
+  constexpr auto kBackoffFirst = std::chrono::milliseconds{20};
+  constexpr auto kBackoffMax = std::chrono::milliseconds{1000};
+  constexpr int kTriesWhenStopping = 5;
+  storage_failed(who, failure.message(), true);
+  auto backoff = kBackoffFirst;
+  int tries_while_stopping = 0;
+  for (;;) {
+    if (stopped_.load() && ++tries_while_stopping > kTriesWhenStopping) {
+      std::fprintf(stderr, "stockd: %s: durable write still failing at shutdown: %s\n", who.c_str(),
+                   failure.message().c_str());
+      std::abort();
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, kBackoffMax);
+    Status status = store_.recover();
+    if (status.is_ok()) status = store_.write(set);
+    if (status.is_ok()) break;
+    failure = status;
+    storage_failed(who, failure.message(), false);
+  }
+  storage_recovered(who);
+}
+
+void Engine::write_durably(const WriteSet& set, const std::string& who) {
+  if (Status status = store_.write(set); !status.is_ok()) write_until_durable(set, who, status);
+}
+
+void Engine::storage_failed(const std::string& who, const std::string& message, bool first) {
   storage_write_failures_.fetch_add(1);
   if (first) degraded_shards_.fetch_add(1);
   std::lock_guard lock(storage_error_mutex_);
   if (first || storage_error_ != message) {
-    std::fprintf(stderr, "stockd: shard %u: durable write failed, retrying: %s\n", shard,
+    std::fprintf(stderr, "stockd: %s: durable write failed, retrying: %s\n", who.c_str(),
                  message.c_str());
   }
   storage_error_ = message;
 }
 
-void Engine::storage_recovered(uint32_t shard) {
-  std::fprintf(stderr, "stockd: shard %u: durable writes work again\n", shard);
+void Engine::storage_recovered(const std::string& who) {
+  std::fprintf(stderr, "stockd: %s: durable writes work again\n", who.c_str());
   if (degraded_shards_.fetch_sub(1) == 1) {
     std::lock_guard lock(storage_error_mutex_);
     storage_error_.clear();

@@ -437,9 +437,17 @@ class Engine {
   mutable std::mutex asn_mutex_;
   std::mutex exceptions_mutex_;  // one resolver at a time: read, change, write
   std::atomic<int64_t> open_exceptions_{0};
-  // Called by shards (shard.cpp, write_until_durable).
-  void storage_failed(uint32_t shard, const std::string& message, bool first);
-  void storage_recovered(uint32_t shard);
+  // A durable write failed: retries it (recovering the store between tries, backing off
+  // 20 ms -> 1 s; the write is idempotent) until it succeeds, reporting storage degraded
+  // meanwhile. Memory is ahead of the disk, so nothing of the write may be answered before
+  // this returns. At shutdown with the disk still failing it stops the process after 5
+  // tries (recovery starts from the last durable batch). `who` names the writer in logs.
+  void write_until_durable(const WriteSet& set, const std::string& who, Status failure);
+  // Writes `set` durably, through write_until_durable() when the store refuses it (the
+  // coordinator's merged order and group writes).
+  void write_durably(const WriteSet& set, const std::string& who);
+  void storage_failed(const std::string& who, const std::string& message, bool first);
+  void storage_recovered(const std::string& who);
   std::atomic<int> degraded_shards_{0};
   std::atomic<uint64_t> storage_write_failures_{0};
   std::atomic<uint64_t> durable_state_reads_{0};

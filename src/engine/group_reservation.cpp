@@ -64,14 +64,6 @@ std::optional<GroupReservation> find_group(Store& store, std::string_view id) {
   return stored ? decode_group(*stored) : std::nullopt;
 }
 
-// Memory is already ahead of the disk: a failed write cannot be answered truthfully.
-void write_or_abort(Store& store, const WriteSet& set) {
-  if (Status status = store.write(set); !status.is_ok()) {
-    std::fprintf(stderr, "stockd: group write failed: %s\n", status.message().c_str());
-    std::abort();
-  }
-}
-
 }  // namespace
 
 void Engine::run_coordinator() {
@@ -208,7 +200,7 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
         WriteSet refusal;
         remember(refusal);
         if (!refusal.empty()) {
-          write_or_abort(store_, refusal);
+          write_durably(refusal, "coordinator");
         }
         return;
       }
@@ -237,7 +229,7 @@ void Engine::reserve_group(GroupReserveRequest request, std::function<void(Group
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(std::string(kGroupPrefix) + group.id, encode_group(group));
       remember(merged);
-      write_or_abort(store_, merged);
+      write_durably(merged, "coordinator");
       if (!merged.outbox.empty()) notify_outbox();
     });
     done(std::move(result));
@@ -297,7 +289,7 @@ void Engine::end_group(std::string id, ReservationState to, std::string order_id
       for (auto& [shard, reservation] : members) touched.insert(shard);
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(std::string(kGroupPrefix) + group->id, encode_group(*group));
-      write_or_abort(store_, merged);
+      write_durably(merged, "coordinator");
       if (!merged.outbox.empty()) notify_outbox();
     });
     if (result.status == ReserveStatus::ok) {

@@ -32,14 +32,6 @@ std::optional<Order> find_order(Store& store, std::string_view id) {
   return bytes ? decode_order(*bytes) : std::nullopt;
 }
 
-// Memory is already ahead of the disk: a failed write cannot be answered truthfully.
-void write_or_abort(Store& store, const WriteSet& set) {
-  if (Status status = store.write(set); !status.is_ok()) {
-    std::fprintf(stderr, "stockd: order write failed: %s\n", status.message().c_str());
-    std::abort();
-  }
-}
-
 // The distinct (sku, location) pairs an order allocated at, in allocation order.
 std::vector<std::pair<std::string, std::string>> allocation_sites(const Order& order) {
   std::vector<std::pair<std::string, std::string>> sites;
@@ -501,7 +493,7 @@ void Engine::place_group(std::vector<PendingOrder>& group) {
       for (const std::string& sku : skus) touched.insert(&shard_for_sku(sku));
       for (Shard* shard : touched) shard->export_batch(merged);
       if (!merged.empty()) {
-        write_or_abort(store_, merged);
+        write_durably(merged, "coordinator");
         if (!merged.outbox.empty()) notify_outbox();
       }
     });
@@ -550,7 +542,7 @@ void Engine::cancel_order(std::string id, std::string reason, std::function<void
       WriteSet merged;
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(order_key(order.id), encode_order(order));
-      write_or_abort(store_, merged);
+      write_durably(merged, "coordinator");
       if (!merged.outbox.empty()) notify_outbox();
     });
     OrderResult after = read_order(id);
@@ -637,7 +629,7 @@ void Engine::reroute_order(std::string id, std::vector<std::string> from_locatio
       WriteSet merged;
       for (Shard* shard : touched) shard->export_batch(merged);
       merged.aux.emplace_back(order_key(order.id), encode_order(order));
-      write_or_abort(store_, merged);
+      write_durably(merged, "coordinator");
       if (!merged.outbox.empty()) notify_outbox();
     });
     if (result.status != OrderStatus::ok) return done(std::move(result));
@@ -674,7 +666,7 @@ void Engine::mark_delivered(std::string id, Timestamp delivered_at,
     order.delivered_at = delivered_at;
     WriteSet write;
     write.aux.emplace_back(order_key(order.id), encode_order(order));
-    write_or_abort(store_, write);
+    write_durably(write, "coordinator");
     done(std::move(result));
   };
   if (stopped_.load() || !coordinator_queue_->try_push(task)) {

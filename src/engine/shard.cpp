@@ -1064,34 +1064,11 @@ void Shard::export_batch(WriteSet& into) {
 }
 
 void Shard::write_until_durable(Status failure) {
-  // Memory is now ahead of the disk: answering anything would lie, so nothing is
-  // answered until this very batch is durable. The write is idempotent (the same keys
-  // and values), so writing it again after a partial failure is safe.
-  constexpr auto kBackoffFirst = std::chrono::milliseconds{20};
-  constexpr auto kBackoffMax = std::chrono::milliseconds{1000};
-  constexpr int kTriesWhenStopping = 5;
+  // While it retries, the shard refuses new commands (and its stock reads are answered
+  // from the store).
   storage_stuck_.store(true);
-  engine_.storage_failed(index_, failure.message(), true);
-  auto backoff = kBackoffFirst;
-  int tries_while_stopping = 0;
-  for (;;) {
-    if (engine_.stopped_.load() && ++tries_while_stopping > kTriesWhenStopping) {
-      // Shutting down with a disk that stays broken: stop without answering; recovery
-      // starts again from the last durable batch.
-      std::fprintf(stderr, "stockd: shard %u: durable write still failing at shutdown: %s\n",
-                   index_, failure.message().c_str());
-      std::abort();
-    }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, kBackoffMax);
-    Status status = engine_.store_.recover();
-    if (status.is_ok()) status = engine_.store_.write(write_set_);
-    if (status.is_ok()) break;
-    failure = status;
-    engine_.storage_failed(index_, failure.message(), false);
-  }
+  engine_.write_until_durable(write_set_, "shard " + std::to_string(index_), std::move(failure));
   storage_stuck_.store(false);
-  engine_.storage_recovered(index_);
 }
 
 void Shard::flush() {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/availability.hpp"
+#include "crash/power_loss_fs.hpp"
 #include "engine/audit.hpp"
 #include "engine/engine_fixture.hpp"
 
@@ -90,6 +91,35 @@ class OrdersTest : public testing::EngineFixture {
     return other;
   }
 };
+
+// The coordinator's merged writes (orders, group holds) on a disk that fails: like a
+// shard's, the write is retried (the store reopened when RocksDB will not resume) and
+// nothing is answered until it is durable; the process does not stop.
+class OrdersOnAFailingDiskTest : public OrdersTest {
+ protected:
+  void SetUp() override {
+    fs_ = std::make_shared<testing::PowerLossFs>(rocksdb::FileSystem::Default());
+    env_owner_ = rocksdb::NewCompositeEnv(fs_);
+    env_ = env_owner_.get();
+    OrdersTest::SetUp();
+  }
+  std::shared_ptr<testing::PowerLossFs> fs_;
+  std::unique_ptr<rocksdb::Env> env_owner_;  // outlives the store (closed in TearDown)
+};
+
+TEST_F(OrdersOnAFailingDiskTest, AnOrderIsAnsweredOnceDurableAndSurvivesARestart) {
+  apply({receipt("a1", "A", 10, "W1"), receipt("a2", "A", 10, "W2")});
+  fs_->fail_next_syncs(2);
+  const OrderResult placed = place(request("o-1", {{"A", 3, ""}}, false));
+  ASSERT_EQ(placed.status, OrderStatus::ok) << placed.detail;
+  EXPECT_EQ(fs_->sync_failures(), 2);
+  EXPECT_GE(store_->reopens(), 1u);
+  EXPECT_GE(engine_->storage_write_failures(), 1u);
+  EXPECT_FALSE(engine_->storage_degraded());
+  reopen();
+  EXPECT_EQ(get("o-1").status, OrderStatus::ok);
+  EXPECT_EQ(position("A", "W1").allocated, 3);
+}
 
 TEST_F(OrdersTest, TheCheapestNodeShipsAndStockMovesToAllocated) {
   apply({receipt("a1", "A", 10, "W1"), receipt("a2", "A", 10, "W2")});
