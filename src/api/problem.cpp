@@ -27,16 +27,16 @@ HttpResponse problem(int status, std::string_view slug, std::string_view title, 
   body["type"] = "/problems/" + std::string(slug);
   body["title"] = title;
   body["status"] = status;
-  // A detail may quote the request (its target, a query value): JSON must stay UTF-8.
-  body["detail"] = valid_utf8(detail);
-  for (auto& [key, value] : extra) {
-    make_valid_utf8(value);
-    body[key] = std::move(value);
-  }
+  body["detail"] = std::move(detail);
+  for (auto& [key, value] : extra) body[key] = std::move(value);
+  // The detail and the extras may quote the request (its target, a query value, a file's
+  // header): JSON must stay UTF-8.
+  boost::json::value whole = std::move(body);
+  make_valid_utf8(whole);
   HttpResponse response;
   response.status = status;
   response.set_header("Content-Type", "application/problem+json");
-  response.body = boost::json::serialize(body);
+  response.body = boost::json::serialize(whole);
   return response;
 }
 
