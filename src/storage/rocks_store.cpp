@@ -198,6 +198,31 @@ struct RocksStore::Impl {
     return status;
   }
 
+  // The positions whose keys start with `prefix` ("" = all), in key order; `wanted` (if
+  // set) is asked for each SKU before its position is decoded.
+  Status scan_positions(
+      const rocksdb::ReadOptions& read, std::string_view prefix,
+      const std::function<bool(std::string_view sku)>& wanted,
+      const std::function<void(std::string_view, std::string_view, const Position&)>& visit) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, family(kPositions)));
+    for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+      const std::string_view key(it->key().data(), it->key().size());
+      if (!key.starts_with(prefix)) break;
+      const size_t separator = key.find('\0');
+      if (separator == std::string_view::npos) {
+        return Status::error("store is corrupt: unreadable position record");
+      }
+      const std::string_view sku = key.substr(0, separator);
+      if (wanted && !wanted(sku)) continue;
+      const auto position =
+          decode_position(std::string_view(it->value().data(), it->value().size()));
+      if (!position) return Status::error("store is corrupt: unreadable position record");
+      visit(sku, key.substr(separator + 1), *position);
+    }
+    if (!it->status().ok()) return Status::error(it->status().ToString());
+    return Status::ok();
+  }
+
   // Checks the last two records of one stream: they decode, sit under the right key,
   // hash correctly and link. Returns the next stream id to look at, via `next_stream`.
   Status check_stream_tail(rocksdb::Iterator& it, uint32_t stream) {
@@ -659,44 +684,22 @@ Status RocksStore::for_each_position_where(
     const std::function<bool(std::string_view sku)>& wanted,
     const std::function<void(std::string_view, std::string_view, const Position&)>& visit) {
   const Use use(*impl_);
-  // A start-up scan of the whole family: read ahead, and keep its blocks out of the block
-  // cache (they would evict what serving needs, and churn the allocator doing it).
-  rocksdb::ReadOptions scan;
-  scan.fill_cache = false;
-  scan.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(scan, impl_->family(kPositions)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view key(it->key().data(), it->key().size());
-    const size_t separator = key.find('\0');
-    if (separator == std::string_view::npos) {
-      return Status::error("store is corrupt: unreadable position record");
-    }
-    const std::string_view sku = key.substr(0, separator);
-    if (wanted && !wanted(sku)) continue;
-    const auto position = decode_position(std::string_view(it->value().data(), it->value().size()));
-    if (!position) return Status::error("store is corrupt: unreadable position record");
-    visit(sku, key.substr(separator + 1), *position);
-  }
-  if (!it->status().ok()) return Status::error(it->status().ToString());
-  return Status::ok();
+  // A scan of the whole family (start-up, exports, reports): read ahead, and keep its
+  // blocks out of the block cache (they would evict what serving needs, and churn the
+  // allocator doing it).
+  rocksdb::ReadOptions whole_family;
+  whole_family.fill_cache = false;
+  whole_family.readahead_size = 2 << 20;
+  return impl_->scan_positions(whole_family, "", wanted, visit);
 }
 
 Status RocksStore::for_each_position_of(
     std::string_view sku,
     const std::function<void(std::string_view location, const Position& position)>& visit) {
   const Use use(*impl_);
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->family(kPositions)));
-  const std::string prefix = position_key(sku, "");
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    const std::string_view key(it->key().data(), it->key().size());
-    if (!key.starts_with(prefix)) break;
-    const auto position = decode_position(std::string_view(it->value().data(), it->value().size()));
-    if (!position) return Status::error("store is corrupt: unreadable position record");
-    visit(key.substr(prefix.size()), *position);
-  }
-  if (!it->status().ok()) return Status::error(it->status().ToString());
-  return Status::ok();
+  return impl_->scan_positions(rocksdb::ReadOptions(), position_key(sku, ""), nullptr,
+                               [&](std::string_view, std::string_view location,
+                                   const Position& position) { visit(location, position); });
 }
 
 Status RocksStore::for_each_active_reservation(
