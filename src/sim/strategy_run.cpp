@@ -526,21 +526,19 @@ class StrategyRun {
     }
     // One command, however large: how the shard would batch several is a matter of
     // timing, and the rows it announces (one per SKU per batch) would depend on it.
-    if (!batch.empty()) {
-      std::vector<Event> chunk = std::move(batch);
-      scorecard_.engine_facts += static_cast<int64_t>(chunk.size());
-      ++scorecard_.engine_commands;
-      outstanding_.fetch_add(1);
-      engine_->submit_events(std::move(chunk), [this](std::vector<EventResult> results) {
-        for (const EventResult& result : results) {
-          if (result.status == EventStatus::rejected) {
-            async_failed("fact " + result.id +
-                         " was refused: " + std::string(event_error_name(result.error)));
-          }
+    if (batch.empty()) return;
+    scorecard_.engine_facts += static_cast<int64_t>(batch.size());
+    ++scorecard_.engine_commands;
+    outstanding_.fetch_add(1);
+    engine_->submit_events(std::move(batch), [this](std::vector<EventResult> results) {
+      for (const EventResult& result : results) {
+        if (result.status == EventStatus::rejected) {
+          async_failed("fact " + result.id +
+                       " was refused: " + std::string(event_error_name(result.error)));
         }
-        async_done();
-      });
-    }
+      }
+      async_done();
+    });
   }
 
   // Facts and commits go to the engine without waiting (one shard applies commands in
