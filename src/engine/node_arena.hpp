@@ -12,8 +12,6 @@
 #include <memory_resource>
 #include <vector>
 
-#include "base/assert.hpp"
-
 namespace stockd {
 
 class NodeArena final : public std::pmr::memory_resource {
@@ -21,8 +19,6 @@ class NodeArena final : public std::pmr::memory_resource {
   static constexpr size_t kSmallMax = 1024;  // larger blocks go to the default resource
   static constexpr size_t kChunkBytes = 1 << 20;
   static constexpr size_t kAlign = alignof(std::max_align_t);
-
-  size_t chunk_bytes() const { return chunks_.size() * kChunkBytes; }
 
  private:
   struct FreeBlock {
