@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <thread>
 
@@ -50,6 +51,32 @@ void answer_overloaded(const std::function<void(Result)>& done) {
 }
 
 }  // namespace
+
+std::string log_checkpoint_key(uint32_t partition) {
+  char buffer[32];
+  const int length = std::snprintf(buffer, sizeof buffer, "cluster/applied/%04u", partition);
+  return std::string(buffer, static_cast<size_t>(length));
+}
+
+std::string encode_log_checkpoint(const LogCheckpoint& checkpoint) {
+  return std::to_string(checkpoint.next_offset) + " " +
+         std::to_string(micros_of(checkpoint.log_time));
+}
+
+std::optional<LogCheckpoint> decode_log_checkpoint(std::string_view bytes) {
+  const size_t space = bytes.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  uint64_t next_offset = 0;
+  int64_t micros = 0;
+  const char* end = bytes.data() + bytes.size();
+  const auto first = std::from_chars(bytes.data(), bytes.data() + space, next_offset);
+  const auto second = std::from_chars(bytes.data() + space + 1, end, micros);
+  if (first.ec != std::errc{} || first.ptr != bytes.data() + space || second.ec != std::errc{} ||
+      second.ptr != end) {
+    return std::nullopt;
+  }
+  return LogCheckpoint{next_offset, timestamp_from_micros(micros)};
+}
 
 uint32_t Engine::slot_of(std::string_view sku) {
   return static_cast<uint32_t>(fnv1a(sku) % limits::shard_slots);
@@ -124,6 +151,21 @@ std::unique_ptr<Engine> Engine::open(Store& store, const Clock& clock, EngineOpt
     });
   }
   for (auto& shard : engine->shards_) shard->set_outbox_head(store.outbox_head(shard->index()));
+  for (size_t i = 0; status.is_ok() && i < engine->shards_.size(); ++i) {
+    const std::optional<std::string> bytes =
+        store.get_aux(log_checkpoint_key(static_cast<uint32_t>(i)));
+    if (!bytes) continue;
+    const std::optional<LogCheckpoint> checkpoint = decode_log_checkpoint(*bytes);
+    if (!checkpoint) {
+      status = Status::error("undecodable log checkpoint of partition " + std::to_string(i));
+    } else if (!options.log_driven) {
+      status = Status::error(
+          "this store was written in cluster mode (log checkpoints are in it); open it in "
+          "cluster mode");
+    } else {
+      engine->shards_[i]->set_log_checkpoint(*checkpoint);
+    }
+  }
   if (status.is_ok()) {
     status = store.for_each_active_reservation([&](const Reservation& reservation) {
       engine->shard_for_sku(reservation.sku).load_reservation(reservation);
@@ -218,6 +260,9 @@ Shard* Engine::shard_for_reservation(std::string_view id) {
 
 void Engine::submit_events(std::vector<Event> events,
                            std::function<void(std::vector<EventResult>)> done) {
+  if (CommandLog* log = command_log_.load()) {
+    return log->propose_events(std::move(events), std::move(done));
+  }
   auto gather = std::make_shared<EventsGather>();
   gather->results.resize(events.size());
   gather->done = std::move(done);
@@ -264,6 +309,9 @@ void Engine::submit_events(std::vector<Event> events,
 }
 
 void Engine::reserve(ReserveRequest request, std::function<void(ReserveResult)> done) {
+  if (CommandLog* log = command_log_.load()) {
+    return log->propose_reserve(std::move(request), std::move(done));
+  }
   Shard& shard = shard_for_sku(request.sku);
   Command item = ReserveCommandItem{std::move(request), std::move(done)};
   if (stopped_.load() || !shard.try_push(item)) {
@@ -275,6 +323,10 @@ void Engine::reserve(ReserveRequest request, std::function<void(ReserveResult)> 
 void Engine::end_reservation(std::string id, ReservationState to, std::string order_id,
                              std::function<void(ReserveResult)> done, std::string principal) {
   STOCKD_ASSERT(to != ReservationState::active);
+  if (CommandLog* log = command_log_.load()) {
+    return log->propose_end(std::move(id), to, std::move(order_id), std::move(principal),
+                            std::move(done));
+  }
   Shard* shard = shard_for_reservation(id);
   if (shard == nullptr) {
     ReserveResult result;
@@ -291,6 +343,13 @@ void Engine::end_reservation(std::string id, ReservationState to, std::string or
 }
 
 void Engine::get_reservation(std::string id, std::function<void(ReserveResult)> done) {
+  if (CommandLog* log = command_log_.load()) {
+    return log->read_reservation(std::move(id), std::move(done));
+  }
+  read_local_reservation(std::move(id), std::move(done));
+}
+
+void Engine::read_local_reservation(std::string id, std::function<void(ReserveResult)> done) {
   Shard* shard = shard_for_reservation(id);
   if (shard == nullptr) {
     ReserveResult result;
@@ -317,6 +376,13 @@ void Engine::put_purchase_order(PurchaseOrder po, std::function<void(PurchaseOrd
 }
 
 void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
+  if (CommandLog* log = command_log_.load()) {
+    return log->read_stock(std::move(sku), std::move(done));
+  }
+  read_local_stock(std::move(sku), std::move(done));
+}
+
+void Engine::read_local_stock(std::string sku, std::function<void(StockView)> done) {
   Shard& shard = shard_for_sku(sku);
   if (shard.storage_stuck() && !stopped_.load()) {
     // Writes wait for the disk; reads need not: answer from what is durable.
@@ -332,6 +398,74 @@ void Engine::get_stock(std::string sku, std::function<void(StockView)> done) {
     view.overloaded = true;
     std::get<GetStockCommand>(item).done(std::move(view));
   }
+}
+
+template <typename Item>
+bool Engine::push_logged(uint32_t partition, Item& item) {
+  STOCKD_ASSERT(options_.log_driven);
+  STOCKD_ASSERT(partition < shards_.size());
+  Command command = std::move(item);
+  Shard& shard = *shards_[partition];
+  // A logged command is part of the partition's history: it waits for room (or for a
+  // stuck disk), it is never refused for load.
+  while (!shard.try_push(command)) {
+    if (stopped_.load()) {
+      item = std::move(std::get<Item>(command));
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  }
+  return true;
+}
+
+void Engine::apply_logged_events(uint32_t partition, LogStamp stamp, std::vector<Event> events,
+                                 std::function<void(std::vector<EventResult>)> done) {
+  auto gather = std::make_shared<EventsGather>();
+  gather->results.resize(events.size());
+  gather->done = std::move(done);
+  gather->shards_remaining.store(1);
+  EventsCommand command;
+  command.log = stamp;
+  for (size_t i = 0; i < events.size(); ++i) {
+    STOCKD_ASSERT(shard_of(events[i].sku) == partition);
+    command.indices.push_back(static_cast<uint32_t>(i));
+  }
+  command.events = std::move(events);
+  command.gather = gather;
+  if (!push_logged(partition, command)) {
+    for (size_t k = 0; k < command.events.size(); ++k) {
+      gather->results[k].id = command.events[k].id;
+      gather->results[k].error = EventError::overloaded;
+    }
+    gather->done(std::move(gather->results));
+  }
+}
+
+void Engine::apply_logged_reserve(uint32_t partition, LogStamp stamp, ReserveRequest request,
+                                  std::function<void(ReserveResult)> done) {
+  STOCKD_ASSERT(shard_of(request.sku) == partition);
+  ReserveCommandItem command{std::move(request), std::move(done), stamp};
+  if (!push_logged(partition, command)) answer_overloaded(command.done);
+}
+
+void Engine::apply_logged_end(uint32_t partition, LogStamp stamp, std::string id,
+                              ReservationState to, std::string order_id, std::string principal,
+                              std::function<void(ReserveResult)> done) {
+  STOCKD_ASSERT(to != ReservationState::active);
+  STOCKD_ASSERT(shard_for_reservation(id) == shards_[partition].get());
+  EndReservationCommand command{std::move(id),   to,   std::move(order_id), std::move(principal),
+                                std::move(done), stamp};
+  if (!push_logged(partition, command)) answer_overloaded(command.done);
+}
+
+void Engine::apply_logged_tick(uint32_t partition, LogStamp stamp) {
+  TickCommand command{stamp};
+  push_logged(partition, command);
+}
+
+LogCheckpoint Engine::log_checkpoint(uint32_t partition) const {
+  STOCKD_ASSERT(partition < shards_.size());
+  return shards_[partition]->log_checkpoint();
 }
 
 StockView Engine::read_durable_stock(std::string sku) {

@@ -38,6 +38,7 @@
 #include "core/stock_exception.hpp"
 #include "core/vendor.hpp"
 #include "engine/bounded_queue.hpp"
+#include "engine/command_log.hpp"
 #include "engine/store.hpp"
 
 namespace stockd {
@@ -50,6 +51,10 @@ struct EngineOptions {
   size_t queue_commands_max = 65'536;
   size_t batch_commands_max = 4'096;
   uint64_t random_seed = 0;  // 0 = from std::random_device; reservation ids only
+  // Cluster mode (engine/command_log.hpp): shard i applies log partition i; time, hold
+  // expiry and new reservation ids come from the log, never from the clock or a random
+  // source, and each batch writes its partition's checkpoint.
+  bool log_driven = false;
 };
 
 struct EventResult {
@@ -388,6 +393,29 @@ class Engine {
   void want_stock_changes(bool wanted) { stock_change_consumers_.fetch_add(wanted ? 1 : -1); }
   bool stock_changes_wanted() const { return stock_change_consumers_.load() > 0; }
 
+  // Cluster mode (engine/command_log.hpp). With a log set, events, holds and reads of
+  // them go to it (set before serving; the log outlives the engine's use of it).
+  void set_command_log(CommandLog* log) { command_log_.store(log); }
+  // Applying what was read back from partition `partition` of the log, in log order (the
+  // caller feeds each partition from one thread, offsets increasing). These wait while
+  // the shard's queue is full: a logged command is never refused for load. Every SKU must
+  // belong to `partition` (shard_of), which the caller checks.
+  void apply_logged_events(uint32_t partition, LogStamp stamp, std::vector<Event> events,
+                           std::function<void(std::vector<EventResult>)> done);
+  void apply_logged_reserve(uint32_t partition, LogStamp stamp, ReserveRequest request,
+                            std::function<void(ReserveResult)> done);
+  void apply_logged_end(uint32_t partition, LogStamp stamp, std::string id, ReservationState to,
+                        std::string order_id, std::string principal,
+                        std::function<void(ReserveResult)> done);
+  // A stamp without a command (the owner's clock, appended to the log now and then):
+  // moves the partition's time on, expiring the holds due by it.
+  void apply_logged_tick(uint32_t partition, LogStamp stamp);
+  // Reads of this node's own state (the owner answering for the log adapter).
+  void read_local_stock(std::string sku, std::function<void(StockView)> done);
+  void read_local_reservation(std::string id, std::function<void(ReserveResult)> done);
+  // How far partition `partition` has been applied durably.
+  LogCheckpoint log_checkpoint(uint32_t partition) const;
+
   // Finishes every queued command, writes, answers, and stops the shard threads.
   void stop();
 
@@ -407,6 +435,10 @@ class Engine {
   std::unique_ptr<InflightKeys> inflight_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<bool> stopped_{false};
+  std::atomic<CommandLog*> command_log_{nullptr};
+  // Queues a logged command, waiting while the queue is full; false once stopped.
+  template <typename Item>
+  bool push_logged(uint32_t partition, Item& item);
   // The coordinator: one thread runs group operations one at a time.
   void run_coordinator();
   void with_paused_shards(const std::vector<std::string>& skus, const std::function<void()>& work);

@@ -35,7 +35,27 @@ Shard::Shard(Engine& engine, uint32_t index, ChainHead head)
       queue_(engine.options_.queue_commands_max),
       random_(engine.options_.random_seed != 0 ? engine.options_.random_seed + index
                                                : std::random_device{}()),
+      log_driven_(engine.options_.log_driven),
       head_(head) {}
+
+void Shard::set_log_checkpoint(LogCheckpoint checkpoint) {
+  STOCKD_ASSERT(!thread_.joinable());
+  log_next_offset_ = checkpoint.next_offset;
+  log_time_ = checkpoint.log_time;
+  std::lock_guard lock(log_mutex_);
+  durable_log_ = checkpoint;
+}
+
+void Shard::advance_log(const LogStamp& stamp) {
+  STOCKD_ASSERT(log_driven_);
+  // Each offset is applied once, in order: the feeder resumes after the checkpoint.
+  STOCKD_ASSERT(stamp.offset >= log_next_offset_);
+  log_applying_offset_ = stamp.offset;
+  log_next_offset_ = stamp.offset + 1;
+  log_time_ = std::max(log_time_, stamp.at);
+  log_moved_ = true;
+  expire_due(log_time_);
+}
 
 Shard::~Shard() { STOCKD_ASSERT(!thread_.joinable()); }
 
@@ -157,7 +177,7 @@ void Shard::run() {
   while (true) {
     batch.clear();
     auto wait = kIdleWaitMax;
-    if (!expiry_.empty()) {
+    if (!expiry_.empty() && !log_driven_) {
       const Duration until = expiry_.begin()->first - engine_.clock_.now();
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) +
                             std::chrono::milliseconds{1},
@@ -168,10 +188,11 @@ void Shard::run() {
                      std::chrono::steady_clock::now() + wait);
     if (stopping && batch.empty()) break;
 
-    const Timestamp now = engine_.clock_.now();
+    // In cluster mode the partition's time is the log's: each command's stamp.
+    const Timestamp clock_now = engine_.clock_.now();
     const std::shared_ptr<const Catalog> catalog = engine_.catalog();
     if (!batch.empty()) batch_metrics_.batch_commands.observe(static_cast<double>(batch.size()));
-    expire_due(now);
+    if (!log_driven_) expire_due(clock_now);
     for (Command& command : batch) {
       std::visit(
           [&](auto& item) {
@@ -184,7 +205,17 @@ void Shard::run() {
               flush();
               item.gate->paused.set_value();
               item.gate->resumed.wait();
+            } else if constexpr (std::is_same_v<T, TickCommand>) {
+              advance_log(item.log);
             } else {
+              if constexpr (std::is_same_v<T, EventsCommand> ||
+                            std::is_same_v<T, ReserveCommandItem> ||
+                            std::is_same_v<T, EndReservationCommand>) {
+                // A change in cluster mode comes only from the log.
+                STOCKD_ASSERT(item.log.has_value() == log_driven_);
+                if (item.log) advance_log(*item.log);
+              }
+              const Timestamp now = log_driven_ ? log_time_ : clock_now;
               if constexpr (std::is_same_v<T, ReserveCommandItem>) {
                 current_principal_ = item.request.principal;
               } else if constexpr (std::is_same_v<T, EndReservationCommand>) {
@@ -510,9 +541,20 @@ void Shard::cancel_allocation(const AllocationProgress& progress, int64_t quanti
 }
 
 std::string Shard::new_reservation_id(std::string_view sku) {
+  // In cluster mode the id is a function of the command's place in the log, so whichever
+  // node applies it names the hold the same (one hold per logged reservation command).
+  uint64_t bits = 0;
+  if (log_driven_) {
+    bits = (static_cast<uint64_t>(index_) << 48) ^ log_applying_offset_;
+    bits = (bits ^ (bits >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finaliser: a bijection
+    bits = (bits ^ (bits >> 27)) * 0x94d049bb133111ebULL;
+    bits ^= bits >> 31;
+  } else {
+    bits = random_();
+  }
   char buffer[32];
   const int length = std::snprintf(buffer, sizeof buffer, "r%04x-%016llx", Engine::slot_of(sku),
-                                   static_cast<unsigned long long>(random_()));
+                                   static_cast<unsigned long long>(bits));
   return std::string(buffer, static_cast<size_t>(length));
 }
 
@@ -1041,6 +1083,7 @@ void Shard::collect_outbox(Timestamp now) {
 
 void Shard::export_batch(WriteSet& into) {
   STOCKD_ASSERT(replies_.empty());
+  STOCKD_ASSERT(!log_moved_);  // multi-shard operations do not run in cluster mode
   STOCKD_ASSERT(held_keys_.empty());
   collect_outbox(engine_.clock_.now());
   for (const DirtyPosition& dirty : dirty_) {
@@ -1077,6 +1120,11 @@ void Shard::flush() {
   for (const DirtyPosition& dirty : dirty_) {
     write_set_.positions.push_back({*dirty.sku, *dirty.location, dirty.slot->position});
   }
+  const LogCheckpoint checkpoint{log_next_offset_, log_time_};
+  if (log_moved_) {
+    // The partition's place in the log, in the same atomic write as what it changed.
+    write_set_.aux.emplace_back(log_checkpoint_key(index_), encode_log_checkpoint(checkpoint));
+  }
   if (!write_set_.empty()) {
     const auto started = std::chrono::steady_clock::now();
     const Status status = engine_.store_.write(write_set_);
@@ -1096,6 +1144,11 @@ void Shard::flush() {
     }
   }
   batch_metrics_ = EngineMetrics{};
+  if (log_moved_) {
+    std::lock_guard lock(log_mutex_);
+    durable_log_ = checkpoint;
+    log_moved_ = false;
+  }
   for (const std::string& key : held_keys_) engine_.inflight_->release(key, index_);
   if (announces) engine_.notify_outbox();
   for (auto& reply : replies_) reply();

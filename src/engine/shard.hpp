@@ -35,10 +35,12 @@ struct EventsCommand {
   std::vector<Event> events;
   std::vector<uint32_t> indices;  // where each event's result goes in the gather
   std::shared_ptr<EventsGather> gather;
+  std::optional<LogStamp> log;  // cluster mode: where the command sits in its partition's log
 };
 struct ReserveCommandItem {
   ReserveRequest request;
   std::function<void(ReserveResult)> done;
+  std::optional<LogStamp> log;  // cluster mode: where the command sits in its partition's log
 };
 struct EndReservationCommand {
   std::string id;
@@ -46,6 +48,7 @@ struct EndReservationCommand {
   std::string order_id;
   std::string principal;  // who ends it (the ledger record's principal)
   std::function<void(ReserveResult)> done;
+  std::optional<LogStamp> log;
 };
 struct GetReservationCommand {
   std::string id;
@@ -68,10 +71,14 @@ struct PauseCommand {
   std::shared_ptr<PauseGate> gate;
 };
 struct StopCommand {};
+// Cluster mode: the log's time moved on with no command (holds due by then expire).
+struct TickCommand {
+  LogStamp log;
+};
 
 using Command =
     std::variant<EventsCommand, ReserveCommandItem, EndReservationCommand, GetReservationCommand,
-                 GetStockCommand, PutPurchaseOrderCommand, PauseCommand, StopCommand>;
+                 GetStockCommand, PutPurchaseOrderCommand, PauseCommand, StopCommand, TickCommand>;
 
 struct ShardStats {
   std::atomic<uint64_t> events_applied{0};
@@ -105,6 +112,12 @@ class Shard {
   void load_published(std::string_view sku, std::string_view channel,
                       const PublishedAvailability& published);
   void set_outbox_head(uint64_t sequence) { outbox_sequence_ = sequence; }
+  // Cluster mode: where this shard's partition stands durably (read at open).
+  void set_log_checkpoint(LogCheckpoint checkpoint);
+  LogCheckpoint log_checkpoint() const {
+    std::lock_guard lock(log_mutex_);
+    return durable_log_;
+  }
   // Checks that every position's `reserved` equals the sum of its active holds.
   Status check_loaded_state() const;
 
@@ -209,6 +222,9 @@ class Shard {
   void mark_dirty(const std::string& sku, const std::string& location, PositionSlot& slot);
   void append(LedgerRecord record, Timestamp now);
   std::string new_reservation_id(std::string_view sku);
+  // Cluster mode: takes the time and place of the next logged command (time never goes
+  // back; offsets only forward) and expires the holds due by that time.
+  void advance_log(const LogStamp& stamp);
 
   Engine& engine_;
   const uint32_t index_;
@@ -223,6 +239,13 @@ class Shard {
   std::atomic<int64_t> promises_at_risk_now_{0};
   void note_position(const std::string& sku, const std::string& location, const Position& position);
   std::mt19937_64 random_;
+  const bool log_driven_;
+  Timestamp log_time_{};              // the partition's time: the newest stamp applied
+  uint64_t log_next_offset_ = 0;      // the offset after the last one applied
+  uint64_t log_applying_offset_ = 0;  // the offset of the command being applied
+  bool log_moved_ = false;            // this batch applied logged commands: write the checkpoint
+  mutable std::mutex log_mutex_;
+  LogCheckpoint durable_log_;  // guarded by log_mutex_; moved on after each durable write
 
   // Owned state.
   NodeArena position_memory_;  // before positions_: it outlives the maps
