@@ -30,6 +30,18 @@ void healthz(ApiContext&, Call call) {
   call.respond(json_response(200, boost::json::object{{"status", "ok"}}));
 }
 
+void get_cluster(ApiContext& api, Call call) {
+  if (!api.options.cluster_status) {
+    return call.respond(json_response(
+        200, boost::json::object{{"mode", "single-node"}, {"shards", api.engine.shard_count()}}));
+  }
+  HttpResponse response;
+  response.status = 200;
+  response.set_header("Content-Type", "application/json");
+  response.body = api.options.cluster_status();
+  call.respond(std::move(response));
+}
+
 void readyz(ApiContext& api, Call call) {
   const EngineStats stats = api.engine.stats();
   const size_t capacity = api.engine.shard_count() * 65'536;
@@ -134,7 +146,16 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/audit", scope_admin, get_audit},
     {"GET", "/v1/audit/verify", scope_admin, get_audit_verify},
     {"GET", "/v1/sync", scope_stock_read, get_sync},
+    {"GET", "/v1/cluster", scope_stock_read, get_cluster},
 };
+
+// What cluster mode refuses (501) for now: operations over several SKUs at once (orders,
+// purchase orders, ASNs, imports) and those whose records live on one node's store.
+bool refused_in_cluster_mode(std::string_view method, std::string_view path) {
+  if (method != "POST") return false;
+  return path == "/v1/orders" || path.starts_with("/v1/orders/") || path == "/v1/purchase-orders" ||
+         path == "/v1/asns" || path == "/v1/imports" || path.starts_with("/v1/exceptions/");
+}
 
 // Matches `segments` against a route path; fills `params` with the wildcards.
 bool matches(std::string_view path, const std::vector<std::string>& segments,
@@ -346,6 +367,10 @@ void Api::handle(HttpRequest request, Respond respond) {
       add_rate_headers(response);
       respond(std::move(response));
     };
+  }
+  if (context_->options.cluster_status && refused_in_cluster_mode(found->method, found->path)) {
+    return respond(
+        not_in_cluster_mode(std::string(found->method) + " " + std::string(found->path)));
   }
   call.request = std::move(request);
   call.respond = std::move(respond);

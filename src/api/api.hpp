@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,10 +27,12 @@ struct ApiOptions {
   double rate_burst = 4000;
   size_t batch_events_max = 10'000;
   size_t query_skus_max = 1'000;
-  int64_t route_cents_per_km = 2;
+  int64_t route_cents_per_km = 2;  // order routing: the distance part of a shipment's cost
   bool access_log = true;          // errors and slow requests, one JSON line each on stderr
-  int64_t token_unused_days = 30;  // active tokens idle this long raise a review alert  // order
-                                   // routing: the distance part of a shipment's cost
+  int64_t token_unused_days = 30;  // active tokens idle this long raise a review alert
+  // Cluster mode (docs/SCALING.md): GET /v1/cluster's body. Unset = single-node mode, where
+  // every route works; in cluster mode the multi-SKU operations are refused (501).
+  std::function<std::string()> cluster_status;
 };
 
 // Idempotency-Keys whose first request is still being processed (for 409 on a retry).

@@ -64,4 +64,11 @@ HttpResponse overloaded_problem(boost::json::object extra) {
   return response;
 }
 
+HttpResponse not_in_cluster_mode(std::string_view what) {
+  return problem(501, "not-in-cluster-mode", "Not available in cluster mode",
+                 std::string(what) +
+                     " span several partitions and run on single-node stockd only for now; "
+                     "see docs/SCALING.md");
+}
+
 }  // namespace stockd

@@ -25,4 +25,8 @@ HttpResponse json_response(int status, const boost::json::value& body);
 // 503 /problems/overloaded with Retry-After: the engine's queues are full.
 HttpResponse overloaded_problem(boost::json::object extra = {});
 
+// 501 in cluster mode for what runs only on one node for now (docs/SCALING.md):
+// `what` names the operation.
+HttpResponse not_in_cluster_mode(std::string_view what);
+
 }  // namespace stockd

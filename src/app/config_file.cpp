@@ -1,5 +1,6 @@
 #include "app/config_file.hpp"
 
+#include "base/limits.hpp"
 #include "config/toml_reader.hpp"
 #include "sync/signature.hpp"
 
@@ -133,8 +134,9 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     return false;
   };
   for (const auto& [key, value] : root) {
-    static const std::set<std::string_view> kKnown = {
-        "engine", "store", "locations", "sources", "channels", "webhooks", "kafka", "cdc"};
+    static const std::set<std::string_view> kKnown = {"engine",  "store",    "locations",
+                                                      "sources", "channels", "webhooks",
+                                                      "kafka",   "cdc",      "cluster"};
     if (!kKnown.contains(key.str())) {
       detail = std::string(key.str()) + ": unknown section";
       return fail();
@@ -193,6 +195,40 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     }
     if (w.retry_cap_ms < w.retry_base_ms) {
       detail = "webhooks.retry_cap_ms: must not be below retry_base_ms";
+      return fail();
+    }
+  }
+  if (const toml::node* cluster = root.get("cluster")) {
+    const toml::table* table = cluster->as_table();
+    if (table == nullptr) {
+      detail = "cluster: must be a table";
+      return fail();
+    }
+    TableReader reader(*table, "cluster", &detail);
+    ClusterSettings& c = out.cluster;
+    if (!reader.only({"bootstrap", "node_id", "advertised_address", "partitions", "commands_topic",
+                      "replies_topic", "members_topic", "group_id", "session_timeout_ms",
+                      "request_timeout_ms", "tick_ms"}) ||
+        !reader.text("bootstrap", c.bootstrap, true) ||
+        !reader.integer("node_id", c.node_id, 0, 1'000'000) ||
+        !reader.text("advertised_address", c.advertised_address) ||
+        !reader.integer("partitions", c.partitions, 1, static_cast<int64_t>(limits::shards_max)) ||
+        !reader.text("commands_topic", c.commands_topic) ||
+        !reader.text("replies_topic", c.replies_topic) ||
+        !reader.text("members_topic", c.members_topic) || !reader.text("group_id", c.group_id) ||
+        !reader.integer("session_timeout_ms", c.session_timeout_ms, 1'000, 300'000) ||
+        !reader.integer("request_timeout_ms", c.request_timeout_ms, 100, 600'000) ||
+        !reader.integer("tick_ms", c.tick_ms, 10, 60'000)) {
+      return fail();
+    }
+    if (c.partitions == 0) {
+      detail = "cluster.partitions: required (the commands topic's partition count)";
+      return fail();
+    }
+    if (out.shards != 0 && out.shards != static_cast<size_t>(c.partitions)) {
+      detail =
+          "cluster.partitions: the engine's shards are the partitions; leave engine.shards "
+          "out or make it equal";
       return fail();
     }
   }
@@ -309,6 +345,11 @@ EngineOptions engine_options(const FileConfig& config) {
   options.shards = config.shards;
   options.rules.clock_drift_tolerance = std::chrono::seconds{config.clock_drift_tolerance_seconds};
   options.idempotency_retention = std::chrono::seconds{config.idempotency_retention_seconds};
+  if (!config.cluster.bootstrap.empty()) {
+    // Cluster mode: shard i applies partition i of the commands topic.
+    options.shards = static_cast<size_t>(config.cluster.partitions);
+    options.log_driven = true;
+  }
   return options;
 }
 

@@ -34,6 +34,22 @@ struct KafkaSettings {
   std::vector<CdcMapping> cdc;                                  // [[cdc]]
 };
 
+// [cluster]: several nodes over Kafka partitions; off unless bootstrap is set
+// (docs/SCALING.md, docs/CONFIGURATION.md).
+struct ClusterSettings {
+  std::string bootstrap;
+  int64_t node_id = 0;
+  std::string advertised_address;  // "" = the --listen address
+  int64_t partitions = 0;          // required with bootstrap: the commands topic's partitions
+  std::string commands_topic = "stockd.commands";
+  std::string replies_topic = "stockd.replies";
+  std::string members_topic = "stockd.members";
+  std::string group_id = "stockd-cluster";
+  int64_t session_timeout_ms = 10'000;
+  int64_t request_timeout_ms = 15'000;
+  int64_t tick_ms = 1'000;
+};
+
 struct FileConfig {
   size_t shards = 0;  // 0 = one per core
   int64_t clock_drift_tolerance_seconds = 300;
@@ -45,6 +61,7 @@ struct FileConfig {
   std::vector<Channel> channels;
   WebhookSettings webhooks;
   KafkaSettings kafka;
+  ClusterSettings cluster;
 };
 
 // Parses `path`. On failure returns false and sets `error` to "<path>: <where>: <what>".

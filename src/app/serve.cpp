@@ -12,6 +12,7 @@
 #include "api/live_feed.hpp"
 #include "app/config_file.hpp"
 #include "app/demo.hpp"
+#include "cluster/cluster_node.hpp"
 #include "connectors/kafka.hpp"
 #include "engine/blocking.hpp"
 #include "storage/rocks_store.hpp"
@@ -87,7 +88,7 @@ int run_serve(const ServeOptions& options) {
   }
   SystemClock clock;
   EngineOptions engine_settings = engine_options(config);
-  if (options.shards != 0) engine_settings.shards = options.shards;
+  if (options.shards != 0 && !engine_settings.log_driven) engine_settings.shards = options.shards;
   auto engine = Engine::open(*store, clock, engine_settings, &error);
   if (!engine) {
     std::fprintf(stderr, "stockd: %s\n", error.c_str());
@@ -96,6 +97,33 @@ int run_serve(const ServeOptions& options) {
   if (!declare_catalog(*engine, config, &error)) {
     std::fprintf(stderr, "stockd: %s: %s\n", options.config_path.c_str(), error.c_str());
     return 2;
+  }
+  // Cluster mode: commands go through the Kafka log before they are applied.
+  std::unique_ptr<ClusterNode> cluster;
+  if (!config.cluster.bootstrap.empty()) {
+    ClusterOptions cluster_options;
+    cluster_options.bootstrap = config.cluster.bootstrap;
+    cluster_options.node_id = static_cast<uint32_t>(config.cluster.node_id);
+    cluster_options.advertised_address = config.cluster.advertised_address.empty()
+                                             ? options.listen
+                                             : config.cluster.advertised_address;
+    cluster_options.partitions = static_cast<uint32_t>(config.cluster.partitions);
+    cluster_options.commands_topic = config.cluster.commands_topic;
+    cluster_options.replies_topic = config.cluster.replies_topic;
+    cluster_options.members_topic = config.cluster.members_topic;
+    cluster_options.group_id = config.cluster.group_id;
+    cluster_options.session_timeout_ms = static_cast<int>(config.cluster.session_timeout_ms);
+    cluster_options.request_timeout_ms = static_cast<int>(config.cluster.request_timeout_ms);
+    cluster_options.tick_ms = static_cast<int>(config.cluster.tick_ms);
+    cluster = std::make_unique<ClusterNode>(*engine, clock, cluster_options);
+    if (Status status = cluster->start(); !status.is_ok()) {
+      std::fprintf(stderr, "stockd: %s\n", status.message().c_str());
+      return 2;
+    }
+    engine->set_command_log(cluster.get());
+    std::printf("stockd: cluster node %u over %s (%u partitions of %s)\n", cluster_options.node_id,
+                cluster_options.bootstrap.c_str(), cluster_options.partitions,
+                cluster_options.commands_topic.c_str());
   }
   TokenStore tokens(*store, clock);
   if (Status status = tokens.load(); !status.is_ok()) {
@@ -118,6 +146,9 @@ int run_serve(const ServeOptions& options) {
   api_options.rate_burst = options.rate_limit_burst;
   api_options.token_unused_days = options.token_review_days;
   api_options.route_cents_per_km = options.route_cents_per_km;
+  if (cluster) {
+    api_options.cluster_status = [node = cluster.get()] { return node->status_json(); };
+  }
   Api api(*engine, tokens, clock, api_options);
   WebhookOptions webhook_options;
   webhook_options.retry_base = std::chrono::milliseconds{config.webhooks.retry_base_ms};
@@ -217,6 +248,10 @@ int run_serve(const ServeOptions& options) {
   live_feed->stop();  // ends the event streams so their connections close
   server.shutdown(10);
   if (kafka_consumer) kafka_consumer->stop();  // commits what was durably applied
+  if (cluster) {
+    cluster->stop();  // leaves the group: the partitions move to the other nodes now
+    engine->set_command_log(nullptr);
+  }
   engine->stop();
   if (kafka_producer) kafka_producer->stop();
   webhooks.stop();

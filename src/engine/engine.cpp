@@ -24,7 +24,9 @@ uint64_t fnv1a(std::string_view text) {
   return hash;
 }
 
-std::optional<uint32_t> slot_of_reservation_id(std::string_view id) {
+}  // namespace
+
+std::optional<uint32_t> Engine::slot_of_reservation(std::string_view id) {
   // "r" + 4 hex digits of slot + "-" + 16 hex digits.
   if (id.size() != 22 || id[0] != 'r' || id[5] != '-') return std::nullopt;
   uint32_t slot = 0;
@@ -40,8 +42,11 @@ std::optional<uint32_t> slot_of_reservation_id(std::string_view id) {
     }
     slot = slot * 16 + digit;
   }
+  if (slot >= limits::shard_slots) return std::nullopt;
   return slot;
 }
+
+namespace {
 
 template <typename Result>
 void answer_overloaded(const std::function<void(Result)>& done) {
@@ -253,7 +258,7 @@ Shard& Engine::shard_for_sku(std::string_view sku) {
 }
 
 Shard* Engine::shard_for_reservation(std::string_view id) {
-  const auto slot = slot_of_reservation_id(id);
+  const auto slot = slot_of_reservation(id);
   if (!slot) return nullptr;
   return shards_[*slot % shards_.size()].get();
 }

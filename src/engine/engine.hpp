@@ -377,6 +377,8 @@ class Engine {
   int64_t open_stock_exceptions() const { return open_exceptions_.load(); }
   size_t shard_count() const { return shards_.size(); }
   static uint32_t slot_of(std::string_view sku);
+  // The slot a reservation id names (ids carry their SKU's slot); nullopt when malformed.
+  static std::optional<uint32_t> slot_of_reservation(std::string_view id);
   // The shard (and ledger stream) that owns `sku`.
   uint32_t shard_of(std::string_view sku) const {
     return static_cast<uint32_t>(slot_of(sku) % shards_.size());
