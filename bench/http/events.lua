@@ -1,4 +1,4 @@
--- wrk: POST /v1/events, one new receipt per request (unique ids per thread).
+-- wrk: POST /v1/events, one new receipt per request (unique ids per thread; BENCH_ID_PREFIX tells wrk processes apart).
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -17,7 +17,7 @@ end
 function request()
   counter = counter + 1
   local body = string.format(
-    '{"id":"wrk-%d-%d-%d","source":"wms","type":"receipt","sku":"BENCH-%d","location":"W1","quantity":1,"occurred_at":"2026-11-27T10:00:00Z"}',
-    os.time(), thread_id, counter, counter % 1000)
+    '{"id":"wrk%s-%d-%d-%d","source":"wms","type":"receipt","sku":"BENCH-%d","location":"W1","quantity":1,"occurred_at":"2026-11-27T10:00:00Z"}',
+    os.getenv("BENCH_ID_PREFIX") or "", os.time(), thread_id, counter, counter % 1000)
   return wrk.format(nil, "/v1/events", nil, body)
 end

@@ -18,8 +18,8 @@ function request()
   for i = 1, 100 do
     counter = counter + 1
     events[i] = string.format(
-      '{"id":"wrkb-%d-%d-%d","source":"wms","type":"receipt","sku":"BENCH-%d","location":"W1","quantity":1,"occurred_at":"2026-11-27T10:00:00Z"}',
-      os.time(), thread_id, counter, counter % 1000)
+      '{"id":"wrkb%s-%d-%d-%d","source":"wms","type":"receipt","sku":"BENCH-%d","location":"W1","quantity":1,"occurred_at":"2026-11-27T10:00:00Z"}',
+      os.getenv("BENCH_ID_PREFIX") or "", os.time(), thread_id, counter, counter % 1000)
   end
   return wrk.format(nil, "/v1/events", nil, '{"events":[' .. table.concat(events, ",") .. ']}')
 end

@@ -125,7 +125,40 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"cdc_mode",
                   "[kafka]\nbrokers = 'h:9092'\n[[cdc]]\ntopic = 't'\nsource = 's'\n"
                   "sku_column = 'a'\nlocation = 'W1'\nquantity_column = 'q'\nmode = 'sum'\n",
-                  "cdc[0].mode: must be absolute or delta"}));
+                  "cdc[0].mode: must be absolute or delta"},
+        BadConfig{"cluster_bootstrap", "[cluster]\npartitions = 6\n",
+                  "cluster.bootstrap: is required"},
+        BadConfig{"cluster_partitions", "[cluster]\nbootstrap = 'h:9092'\n",
+                  "cluster.partitions: required"},
+        BadConfig{"cluster_shards",
+                  "[engine]\nshards = 4\n[cluster]\nbootstrap = 'h:9092'\npartitions = 6\n",
+                  "the engine's shards are the partitions"},
+        BadConfig{"cluster_timeout",
+                  "[cluster]\nbootstrap = 'h:9092'\npartitions = 6\nsession_timeout_ms = 5\n",
+                  "cluster.session_timeout_ms: must be between"}));
+
+TEST(ConfigFile, ClusterModeMakesTheShardsThePartitionsAndTheEngineLogDriven) {
+  const std::string path = write_file(R"(
+[cluster]
+bootstrap = "10.0.0.1:9092,10.0.0.2:9092"
+node_id = 3
+advertised_address = "10.0.1.3:8080"
+partitions = 24
+request_timeout_ms = 5000
+)");
+  FileConfig config;
+  std::string error;
+  ASSERT_TRUE(load_config_file(path, config, &error)) << error;
+  EXPECT_EQ(config.cluster.node_id, 3);
+  EXPECT_EQ(config.cluster.commands_topic, "stockd.commands");
+  EXPECT_EQ(config.cluster.request_timeout_ms, 5000);
+  const EngineOptions options = engine_options(config);
+  EXPECT_EQ(options.shards, 24u);
+  EXPECT_TRUE(options.log_driven);
+  FileConfig single;
+  EXPECT_FALSE(engine_options(single).log_driven);
+  std::filesystem::remove(path);
+}
 
 TEST(ConfigFile, ReadsCdcMappings) {
   const std::string path = write_file(R"(
