@@ -34,7 +34,7 @@ priority = 100
 id = "web"
 locations = [{ id = "W1", priority = 1 }]'
 
-# Starts a node (cluster mode when $2 is a bootstrap list); prints its URL.
+# Starts a node (cluster mode when $2 is a bootstrap list); sets node_url.
 start_node() {
   local name=$1 bootstrap=$2 id=$3
   printf '%s\n' "$catalog" >"$work/$name.toml"
@@ -46,7 +46,7 @@ start_node() {
     --rate-limit-per-second 0 >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do grep -q "listening on" "$work/$name.log" && break; sleep 0.1; done
-  grep -o 'http://[0-9.]*:[0-9]*' "$work/$name.log" | head -1
+  node_url=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/$name.log" | head -1)
 }
 
 seed() {
@@ -92,7 +92,8 @@ wait_for_wrk() { while pgrep -f "wrk -t1 -c" >/dev/null; do sleep 0.2; done; }
 
 echo "stockd cluster functional scaling, $(nproc) cores shared by brokers, nodes and wrk, ${seconds}s per scenario"
 echo "== single node (no Kafka)"
-url=$(start_node single "" 0)
+start_node single "" 0
+url=$node_url
 seed "$url"
 for scenario in events events_batch reservations; do printf '%-14s' "$scenario"; load "$scenario" "$url"; done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
@@ -104,7 +105,10 @@ for nodes in 1 2 3; do
   for _ in $(seq 100); do grep -q bootstrap "$work/mock-$nodes.out" && break; sleep 0.1; done
   bootstrap=$(awk '/bootstrap/ {print $2}' "$work/mock-$nodes.out")
   urls=()
-  for id in $(seq 0 $((nodes - 1))); do urls+=("$(start_node "c$nodes-$id" "$bootstrap" "$id")"); done
+  for id in $(seq 0 $((nodes - 1))); do
+    start_node "c$nodes-$id" "$bootstrap" "$id"
+    urls+=("$node_url")
+  done
   wait_owned "${urls[0]}"
   sleep 3  # the last joins' rebalances
   wait_owned "${urls[0]}"

@@ -11,6 +11,7 @@
 
 #include "api/handlers.hpp"
 #include "api/problem.hpp"
+#include "cluster/cluster_node.hpp"
 #include "observability/prometheus.hpp"
 #include "sync/signature.hpp"
 
@@ -31,14 +32,14 @@ void healthz(ApiContext&, Call call) {
 }
 
 void get_cluster(ApiContext& api, Call call) {
-  if (!api.options.cluster_status) {
+  if (api.cluster == nullptr) {
     return call.respond(json_response(
         200, boost::json::object{{"mode", "single-node"}, {"shards", api.engine.shard_count()}}));
   }
   HttpResponse response;
   response.status = 200;
   response.set_header("Content-Type", "application/json");
-  response.body = api.options.cluster_status();
+  response.body = api.cluster->status_json();
   call.respond(std::move(response));
 }
 
@@ -368,7 +369,7 @@ void Api::handle(HttpRequest request, Respond respond) {
       respond(std::move(response));
     };
   }
-  if (context_->options.cluster_status && refused_in_cluster_mode(found->method, found->path)) {
+  if (context_->cluster != nullptr && refused_in_cluster_mode(found->method, found->path)) {
     return respond(
         not_in_cluster_mode(std::string(found->method) + " " + std::string(found->path)));
   }

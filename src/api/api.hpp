@@ -30,9 +30,6 @@ struct ApiOptions {
   int64_t route_cents_per_km = 2;  // order routing: the distance part of a shipment's cost
   bool access_log = true;          // errors and slow requests, one JSON line each on stderr
   int64_t token_unused_days = 30;  // active tokens idle this long raise a review alert
-  // Cluster mode (docs/SCALING.md): GET /v1/cluster's body. Unset = single-node mode, where
-  // every route works; in cluster mode the multi-SKU operations are refused (501).
-  std::function<std::string()> cluster_status;
 };
 
 // Idempotency-Keys whose first request is still being processed (for 409 on a retry).
@@ -64,6 +61,7 @@ class LiveFeed;
 class Store;
 class KafkaConsumer;
 class KafkaProducer;
+class ClusterNode;
 
 // Inbound webhook ids already applied, per source, for the signature tolerance window:
 // a replayed request is refused. In memory (a restart forgets them; the events inside
@@ -95,6 +93,9 @@ struct ApiContext {
   WebhookService* webhooks = nullptr;
   KafkaConsumer* kafka_consumer = nullptr;  // null when not configured
   KafkaProducer* kafka_producer = nullptr;
+  // Cluster mode (docs/SCALING.md); null in single-node mode, where every route works. In
+  // cluster mode the multi-SKU operations are refused (501).
+  ClusterNode* cluster = nullptr;
   SeenWebhookIds seen_webhook_ids;
   LiveFeed* live = nullptr;  // GET /v1/stream
   Store* store = nullptr;    // direct reads (a SKU's recent ledger entries)

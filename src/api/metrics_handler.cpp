@@ -1,6 +1,7 @@
 // GET /metrics: the Prometheus text format, composed at scrape time from the engine,
 // the sync adapters, alerts and the HTTP counters.
 #include "api/handlers.hpp"
+#include "cluster/cluster_node.hpp"
 #include "connectors/kafka.hpp"
 #include "observability/prometheus.hpp"
 #include "sync/webhook_service.hpp"
@@ -144,6 +145,33 @@ void get_metrics(ApiContext& api, Call call) {
     out.family("stockd_kafka_published_messages_total", "counter",
                "Outbox events published to Kafka and acknowledged.");
     out.sample("stockd_kafka_published_messages_total", {}, static_cast<double>(kafka.published));
+  }
+  if (api.cluster != nullptr) {
+    const ClusterStats cluster = api.cluster->stats();
+    out.family("stockd_cluster_commands_proposed_total", "counter",
+               "Commands this node appended to the commands topic.");
+    out.sample("stockd_cluster_commands_proposed_total", {}, static_cast<double>(cluster.proposed));
+    out.family("stockd_cluster_commands_applied_total", "counter",
+               "Commands of this node's partitions applied here.");
+    out.sample("stockd_cluster_commands_applied_total", {}, static_cast<double>(cluster.applied));
+    out.family("stockd_cluster_replies_total", "counter",
+               "Answers sent to the nodes that proposed (sent) and received from owners.");
+    out.sample("stockd_cluster_replies_total", {{"direction", "sent"}},
+               static_cast<double>(cluster.replies_sent));
+    out.sample("stockd_cluster_replies_total", {{"direction", "received"}},
+               static_cast<double>(cluster.replies_received));
+    out.family("stockd_cluster_timeouts_total", "counter",
+               "Proposals answered 503 because no owner applied them in time.");
+    out.sample("stockd_cluster_timeouts_total", {}, static_cast<double>(cluster.timed_out));
+    out.family("stockd_cluster_rebalances_total", "counter",
+               "Partition assignments and revocations this node went through.");
+    out.sample("stockd_cluster_rebalances_total", {}, static_cast<double>(cluster.rebalances));
+    out.family("stockd_cluster_partition_lag", "gauge",
+               "Commands in the log not yet applied, per partition this node owns.");
+    for (const auto& [partition, lag] : cluster.lag) {
+      out.sample("stockd_cluster_partition_lag", {{"partition", std::to_string(partition)}},
+                 static_cast<double>(lag));
+    }
   }
   api.http_metrics.write(out);
 

@@ -236,7 +236,7 @@ void post_group_reservation(ApiContext& api, Call call, const json::object& obje
     return call.respond(validation_problem("location", "no location of the channel can serve this",
                                            "location-not-in-channel", "Location not in channel"));
   }
-  if (api.options.cluster_status) {
+  if (api.cluster != nullptr) {
     return call.respond(not_in_cluster_mode("bundle and multi-line holds"));
   }
   std::string scoped_key;

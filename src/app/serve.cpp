@@ -146,9 +146,6 @@ int run_serve(const ServeOptions& options) {
   api_options.rate_burst = options.rate_limit_burst;
   api_options.token_unused_days = options.token_review_days;
   api_options.route_cents_per_km = options.route_cents_per_km;
-  if (cluster) {
-    api_options.cluster_status = [node = cluster.get()] { return node->status_json(); };
-  }
   Api api(*engine, tokens, clock, api_options);
   WebhookOptions webhook_options;
   webhook_options.retry_base = std::chrono::milliseconds{config.webhooks.retry_base_ms};
@@ -166,6 +163,7 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   api.context().webhooks = &webhooks;
+  api.context().cluster = cluster.get();
 
   KafkaOptions kafka_options;
   kafka_options.brokers = config.kafka.brokers;

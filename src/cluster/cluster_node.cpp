@@ -596,6 +596,9 @@ Status ClusterNode::start() {
       // Offsets live in RocksDB with the state (exactly-once apply), not in Kafka.
       !set(conf, "enable.auto.commit", "false", &error) ||
       !set(conf, "auto.offset.reset", "earliest", &error) ||
+      // A command's answer waits for its fetch: do not let a fetch idle for long (the
+      // mock broker, unlike Kafka, holds a fetch for the whole wait even with data).
+      !set(conf, "fetch.wait.max.ms", "5", &error) ||
       !set(conf, "session.timeout.ms", std::to_string(self.options.session_timeout_ms), &error) ||
       !set(conf, "heartbeat.interval.ms",
            std::to_string(std::max(100, self.options.session_timeout_ms / 5)), &error) ||
@@ -626,7 +629,8 @@ Status ClusterNode::start() {
       // interface needs; no offsets are committed.
       !set(conf, "group.id",
            self.options.group_id + "-listener-" + std::to_string(self.options.node_id), &error) ||
-      !set(conf, "enable.auto.commit", "false", &error)) {
+      !set(conf, "enable.auto.commit", "false", &error) ||
+      !set(conf, "fetch.wait.max.ms", "5", &error)) {
     rd_kafka_conf_destroy(conf);
     return Status::error(error);
   }
@@ -685,7 +689,16 @@ ClusterStats ClusterNode::stats() const {
   std::lock_guard lock(impl_->state_mutex);
   ClusterStats stats = impl_->stats;
   for (uint32_t p = 0; p < impl_->options.partitions; ++p) {
-    if (impl_->owned[p]) stats.owned.push_back(p);
+    if (!impl_->owned[p]) continue;
+    stats.owned.push_back(p);
+    int64_t low = 0;
+    int64_t high = 0;
+    if (impl_->consumer != nullptr) {
+      rd_kafka_get_watermark_offsets(impl_->consumer, impl_->options.commands_topic.c_str(),
+                                     static_cast<int32_t>(p), &low, &high);
+    }
+    stats.lag.emplace_back(p,
+                           std::max<int64_t>(0, high - static_cast<int64_t>(impl_->fed_next[p])));
   }
   return stats;
 }
