@@ -6,7 +6,7 @@
 // last units through all three nodes and exactly the stock there is gets promised.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, call, tempDir } from './harness.mjs';
@@ -77,6 +77,17 @@ after(async () => {
   mock.stdin.end();
 });
 
+// The SKU's partition, as stockd computes it: FNV-1a 64 of the SKU, mod 65,536 slots,
+// mod the partitions.
+const partitionOf = (sku) => {
+  let hash = 1469598103934665603n;
+  for (const byte of Buffer.from(sku)) {
+    hash ^= BigInt(byte);
+    hash = (hash * 1099511628211n) & 0xffffffffffffffffn;
+  }
+  return Number((hash % 65536n) % BigInt(PARTITIONS));
+};
+
 let serial = 0;
 const receipt = (sku, quantity) => ({ id: `cl-${process.pid}-${++serial}`, source: 'wms', type: 'receipt',
   sku, location: 'W1', quantity, occurred_at: new Date().toISOString() });
@@ -120,6 +131,19 @@ test('any node answers any SKU, and GET /v1/cluster shows who owns what', async 
   assert.equal(seen.body.quantity, 2);
   const released = await call(nodes[1], 'DELETE', `/v1/reservations/${hold.body.id}`);
   assert.equal(released.status, 200, released.text);
+  // A message in the commands topic that is no command is skipped by the owner, counted,
+  // and the partition goes on.
+  const partition = partitionOf('CL-ANY');
+  const kcat = spawnSync('kcat', ['-b', brokers, '-X', 'log_level=0', '-P', '-t', 'stockd.commands',
+    '-p', String(partition)], { input: 'not a command\n', encoding: 'utf8', timeout: 30000 });
+  assert.equal(kcat.status, 0, kcat.stderr);
+  const after = await call(nodes[1], 'POST', '/v1/events', { body: receipt('CL-ANY', 1) });
+  assert.equal(after.body.results[0].status, 'applied', after.text);
+  const owner = (await cluster(nodes[0])).partition_table[partition].owner;
+  const metrics = (await call(nodes[owner], 'GET', '/metrics')).text;
+  assert.match(metrics, /stockd_cluster_commands_applied_total [1-9]/);
+  await waitFor(async () => (await cluster(nodes[owner])).stats.unreadable === 1, 10000, 'the bad message counted');
+  assert.equal((await call(nodes[2], 'GET', '/v1/stock/CL-ANY')).body.positions[0].on_hand, 8);
   // Multi-SKU operations are refused, clearly.
   const order = await call(nodes[0], 'POST', '/v1/orders', { body: {} });
   assert.equal(order.status, 501);
