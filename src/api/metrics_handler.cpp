@@ -166,6 +166,10 @@ void get_metrics(ApiContext& api, Call call) {
     out.family("stockd_cluster_rebalances_total", "counter",
                "Partition assignments and revocations this node went through.");
     out.sample("stockd_cluster_rebalances_total", {}, static_cast<double>(cluster.rebalances));
+    out.family("stockd_cluster_catalogs_agree", "gauge",
+               "1 while every live node announces the same catalog (0: nodes may decide "
+               "differently on the same log; declare the same configuration everywhere).");
+    out.sample("stockd_cluster_catalogs_agree", {}, cluster.catalogs_agree ? 1 : 0);
     out.family("stockd_cluster_partition_lag", "gauge",
                "Commands in the log not yet applied, per partition this node owns.");
     for (const auto& [partition, lag] : cluster.lag) {

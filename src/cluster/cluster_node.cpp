@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
 #include "base/assert.hpp"
+#include "base/sha256.hpp"
 #include "cluster/commands.hpp"
+#include "core/encoding.hpp"
 
 namespace stockd {
 namespace {
@@ -81,8 +84,30 @@ void answer(Pending& pending, ClusterReply reply) {
   }
 }
 
+// The catalog as the rules see it (locations, sources, channels, bundles, promotions).
+// Applying a partition's log gives the same state on every node only if their catalogs
+// agree, so nodes announce this digest and GET /v1/cluster compares them.
+std::string catalog_digest(const Catalog& catalog) {
+  std::string bytes;
+  auto add = [&](char kind, const std::string& id, const std::string& encoded) {
+    bytes.push_back(kind);
+    bytes += id;
+    bytes.push_back('\0');
+    bytes += std::to_string(encoded.size());
+    bytes.push_back(':');
+    bytes += encoded;
+  };
+  for (const auto& [id, entry] : catalog.locations()) add('L', id, encode_location(entry));
+  for (const auto& [id, entry] : catalog.sources()) add('S', id, encode_source(entry));
+  for (const auto& [id, entry] : catalog.channels()) add('C', id, encode_channel(entry));
+  for (const auto& [id, entry] : catalog.bundles()) add('K', id, encode_bundle(entry));
+  for (const auto& [id, entry] : catalog.promotions()) add('P', id, encode_promotion(entry));
+  return to_hex(sha256(bytes)).substr(0, 16);
+}
+
 struct Member {
   uint32_t node_id = 0;
+  std::string catalog;  // catalog_digest of the member's catalog
   std::string address;
   std::vector<uint32_t> partitions;
   std::map<uint32_t, std::pair<uint64_t, int64_t>> applied_and_end;  // partition -> offsets
@@ -417,6 +442,9 @@ struct ClusterNode::Impl {
     member.address = std::string(address->as_string());
     member.heard_at_ms = steady_ms();
     member.assigned_at = assigned_at->as_int64();
+    if (const auto* catalog = object.if_contains("catalog"); catalog && catalog->is_string()) {
+      member.catalog = std::string(catalog->as_string());
+    }
     for (const boost::json::value& entry : partitions->as_array()) {
       if (!entry.is_object()) return;
       const auto* partition = entry.as_object().if_contains("partition");
@@ -466,6 +494,7 @@ struct ClusterNode::Impl {
   // ---- ticking: the owner's clock, heartbeats, timeouts, delivery reports ----
 
   std::string heartbeat() {
+    const std::string catalog = catalog_digest(*engine.catalog());
     boost::json::array partitions;
     std::lock_guard lock(state_mutex);
     for (uint32_t p = 0; p < options.partitions; ++p) {
@@ -481,6 +510,7 @@ struct ClusterNode::Impl {
     return boost::json::serialize(boost::json::object{{"node", options.node_id},
                                                       {"address", options.advertised_address},
                                                       {"assigned_at", assigned_at},
+                                                      {"catalog", catalog},
                                                       {"partitions", std::move(partitions)}});
   }
 
@@ -516,6 +546,17 @@ struct ClusterNode::Impl {
       }
       sweep_timeouts();
     }
+  }
+
+  // With state_mutex held: whether the members heard from lately announce one catalog.
+  bool catalogs_agree_locked() const {
+    const int64_t now = steady_ms();
+    const int64_t alive_ms = std::max(options.session_timeout_ms, 3 * options.heartbeat_ms);
+    std::set<std::string> catalogs;
+    for (const auto& [id, member] : members) {
+      if (now - member.heard_at_ms <= alive_ms) catalogs.insert(member.catalog);
+    }
+    return catalogs.size() <= 1;
   }
 
   // True when this node can answer a read of `partition` from its own memory: it owns
@@ -688,6 +729,7 @@ void ClusterNode::stop() {
 ClusterStats ClusterNode::stats() const {
   std::lock_guard lock(impl_->state_mutex);
   ClusterStats stats = impl_->stats;
+  stats.catalogs_agree = impl_->catalogs_agree_locked();
   for (uint32_t p = 0; p < impl_->options.partitions; ++p) {
     if (!impl_->owned[p]) continue;
     stats.owned.push_back(p);
@@ -718,6 +760,7 @@ std::string ClusterNode::status_json() const {
     nodes.push_back(boost::json::object{
         {"id", id},
         {"address", member.address},
+        {"catalog", member.catalog},
         {"alive", alive},
         {"last_heard_ms_ago", now - member.heard_at_ms},
         {"partitions", boost::json::value_from(member.partitions)},
@@ -750,6 +793,9 @@ std::string ClusterNode::status_json() const {
                                    {"address", self.options.advertised_address}}},
       {"partitions", self.options.partitions},
       {"commands_topic", self.options.commands_topic},
+      // Nodes that apply the same log with different catalogs can decide differently:
+      // declare the same locations, sources and channels on every node.
+      {"catalogs_agree", self.catalogs_agree_locked()},
       {"nodes", std::move(nodes)},
       {"partition_table", std::move(table)},
       {"stats", boost::json::object{{"proposed", self.stats.proposed},

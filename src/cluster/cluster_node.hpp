@@ -51,7 +51,8 @@ struct ClusterStats {
   uint64_t timed_out = 0;         // proposals answered 503 after request_timeout_ms
   uint64_t unreadable = 0;        // log messages that are not a command of their partition
   uint64_t rebalances = 0;
-  std::vector<uint32_t> owned;                    // partitions this node applies now
+  bool catalogs_agree = true;   // every live member announces the same catalog digest
+  std::vector<uint32_t> owned;  // partitions this node applies now
   std::vector<std::pair<uint32_t, int64_t>> lag;  // per owned partition: log end - applied
   std::string last_error;
 };

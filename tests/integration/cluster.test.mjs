@@ -144,6 +144,13 @@ test('any node answers any SKU, and GET /v1/cluster shows who owns what', async 
   assert.match(metrics, /stockd_cluster_commands_applied_total [1-9]/);
   await waitFor(async () => (await cluster(nodes[owner])).stats.unreadable === 1, 10000, 'the bad message counted');
   assert.equal((await call(nodes[2], 'GET', '/v1/stock/CL-ANY')).body.positions[0].on_hand, 8);
+  // Nodes compare catalogs: one node with an extra location is flagged until it agrees.
+  assert.equal((await cluster(nodes[0])).catalogs_agree, true);
+  assert.equal((await call(nodes[0], 'PUT', '/v1/locations/X9', { body: { type: 'warehouse' } })).status, 200);
+  await waitFor(async () => (await cluster(nodes[1])).catalogs_agree === false, 10000, 'the mismatch seen');
+  assert.match((await call(nodes[1], 'GET', '/metrics')).text, /stockd_cluster_catalogs_agree 0/);
+  assert.equal((await call(nodes[0], 'DELETE', '/v1/locations/X9')).status, 204);
+  await waitFor(async () => (await cluster(nodes[1])).catalogs_agree === true, 10000, 'agreement again');
   // Multi-SKU operations are refused, clearly.
   const order = await call(nodes[0], 'POST', '/v1/orders', { body: {} });
   assert.equal(order.status, 501);
