@@ -13,7 +13,7 @@ if ! cmake --build build/fuzz -j "$(nproc)" >build/fuzz/build.log 2>&1; then
   exit 1
 fi
 mkdir -p build/fuzz/crashes
-for target in event snapshot config stored debezium http; do
+for target in event snapshot config stored debezium cluster http; do
   work=build/fuzz/work/$target
   mkdir -p "$work"
   if ! ./build/fuzz/fuzz_$target "$work" "tests/fuzz/corpus/$target" \

@@ -53,7 +53,8 @@ bool read_event(ByteReader& in, Event& event) {
   const uint64_t version = in.u64();
   event.principal = in.str();
   if (!in.ok() || type < static_cast<uint8_t>(EventType::sale) ||
-      type > static_cast<uint8_t>(EventType::count) || has_version > 1) {
+      type > static_cast<uint8_t>(EventType::count) || has_version > 1 ||
+      (has_version == 0 && version != 0)) {
     return false;
   }
   event.type = static_cast<EventType>(type);
