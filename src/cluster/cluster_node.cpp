@@ -14,6 +14,7 @@
 #include "base/assert.hpp"
 #include "base/sha256.hpp"
 #include "cluster/commands.hpp"
+#include "connectors/kafka_conf.hpp"
 #include "core/encoding.hpp"
 
 namespace stockd {
@@ -31,16 +32,7 @@ int64_t steady_ms() {
       .count();
 }
 
-bool set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value,
-         std::string* error) {
-  char message[512];
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), message, sizeof message) !=
-      RD_KAFKA_CONF_OK) {
-    *error = "kafka property " + key + ": " + message;
-    return false;
-  }
-  return true;
-}
+using kafka_detail::set;
 
 // One proposal waiting for its answer: exactly one of the callbacks is set.
 struct Pending {

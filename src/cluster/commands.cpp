@@ -16,49 +16,24 @@ constexpr uint8_t kReplyFormat = 1;
 void write_time(ByteWriter& out, Timestamp at) { out.i64(micros_of(at)); }
 Timestamp read_time(ByteReader& in) { return timestamp_from_micros(in.i64()); }
 
+// An event: its canonical payload bytes (core/encoding.hpp), then what is not payload.
 void write_event(ByteWriter& out, const Event& event) {
-  out.str(event.id);
-  out.str(event.source);
-  out.u8(static_cast<uint8_t>(event.type));
-  out.str(event.sku);
-  out.str(event.location);
-  out.i64(event.quantity);
-  write_time(out, event.occurred_at);
-  out.str(event.reason);
-  out.str(event.condition);
-  out.str(event.reference);
-  out.str(event.to_location);
-  out.str(event.from_status);
-  out.str(event.to_status);
+  out.str(canonical_event_bytes(event));
   out.u8(event.if_version ? 1 : 0);
   out.u64(event.if_version.value_or(0));
   out.str(event.principal);
 }
 
 bool read_event(ByteReader& in, Event& event) {
-  event.id = in.str();
-  event.source = in.str();
-  const uint8_t type = in.u8();
-  event.sku = in.str();
-  event.location = in.str();
-  event.quantity = in.i64();
-  event.occurred_at = read_time(in);
-  event.reason = in.str();
-  event.condition = in.str();
-  event.reference = in.str();
-  event.to_location = in.str();
-  event.from_status = in.str();
-  event.to_status = in.str();
+  std::optional<Event> payload = decode_canonical_event(in.str());
   const uint8_t has_version = in.u8();
   const uint64_t version = in.u64();
-  event.principal = in.str();
-  if (!in.ok() || type < static_cast<uint8_t>(EventType::sale) ||
-      type > static_cast<uint8_t>(EventType::count) || has_version > 1 ||
-      (has_version == 0 && version != 0)) {
-    return false;
-  }
-  event.type = static_cast<EventType>(type);
+  std::string principal = in.str();
+  // Canonical: no version is a zero field, so a decoded command encodes to its bytes.
+  if (!in.ok() || !payload || has_version > 1 || (has_version == 0 && version != 0)) return false;
+  event = std::move(*payload);
   if (has_version == 1) event.if_version = version;
+  event.principal = std::move(principal);
   return true;
 }
 

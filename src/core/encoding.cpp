@@ -395,6 +395,31 @@ std::string canonical_event_bytes(const Event& event) {
   return out.take();
 }
 
+std::optional<Event> decode_canonical_event(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kFormat) return std::nullopt;
+  Event event;
+  event.id = in.str();
+  event.source = in.str();
+  const uint8_t type = in.u8();
+  event.sku = in.str();
+  event.location = in.str();
+  event.quantity = in.i64();
+  event.occurred_at = get_time(in);
+  event.reason = in.str();
+  event.condition = in.str();
+  event.reference = in.str();
+  event.to_location = in.str();
+  event.from_status = in.str();
+  event.to_status = in.str();
+  if (type < static_cast<uint8_t>(EventType::sale) ||
+      type > static_cast<uint8_t>(EventType::count)) {
+    return std::nullopt;
+  }
+  event.type = static_cast<EventType>(type);
+  return finish(in, std::move(event));
+}
+
 std::string encode_idempotency_entry(const IdempotencyEntry& entry) {
   ByteWriter out;
   out.u8(kFormat);

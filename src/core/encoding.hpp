@@ -36,6 +36,9 @@ std::optional<Channel> decode_channel(std::string_view bytes);
 // The canonical bytes of an event as the client sent it; its hash is the payload
 // hash idempotency compares.
 std::string canonical_event_bytes(const Event& event);
+// The event those bytes describe (without if_version and principal, which are not part of
+// the payload); nullopt when they are not canonical event bytes (cluster/commands.cpp).
+std::optional<Event> decode_canonical_event(std::string_view bytes);
 inline Sha256Digest event_payload_hash(const Event& event) {
   return sha256(canonical_event_bytes(event));
 }

@@ -6,13 +6,12 @@
 // last units through all three nodes and exactly the stock there is gets promised.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, call, tempDir } from './harness.mjs';
+import { startServer, startKafkaMock, call, tempDir } from './harness.mjs';
 import { waitFor } from './receiver.mjs';
 
-const MOCK = process.env.STOCKD_KAFKA_MOCK ?? new URL('../../build/debug/tests/stockd_kafka_mock', import.meta.url).pathname;
 const PARTITIONS = 6;
 let mock;
 let brokers;
@@ -51,18 +50,8 @@ const settled = async (count) => {
 };
 
 before(async () => {
-  mock = spawn(MOCK, [`stockd.commands:${PARTITIONS}`, 'stockd.replies:3', 'stockd.members:1'],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  brokers = await new Promise((resolve, reject) => {
-    let output = '';
-    mock.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = output.match(/bootstrap (\S+)/);
-      if (match) resolve(match[1]);
-    });
-    mock.on('exit', (code) => reject(new Error(`mock cluster exited ${code}`)));
-    mock.on('error', reject);
-  });
+  mock = await startKafkaMock([`stockd.commands:${PARTITIONS}`, 'stockd.replies:3', 'stockd.members:1']);
+  brokers = mock.brokers;
   for (let id = 0; id < 3; id += 1) {
     dataDirs[id] = tempDir();
     configs[id] = join(tempDir(), 'stockd.toml');
@@ -74,7 +63,7 @@ before(async () => {
 
 after(async () => {
   for (const node of nodes) await node?.stop();
-  mock.stdin.end();
+  mock.stop();
 });
 
 // The SKU's partition, as stockd computes it: FNV-1a 64 of the SKU, mod 65,536 slots,

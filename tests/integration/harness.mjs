@@ -84,3 +84,21 @@ export function receipt(sku, quantity, location = 'W1', extra = {}) {
   return { id: `r-${process.pid}-${++serial}`, source: 'wms', type: 'receipt', sku, location, quantity,
            occurred_at: new Date().toISOString(), ...extra };
 }
+
+// librdkafka's mock cluster (3 brokers) in the helper process, with `topics` as
+// "name:partitions"; resolves to { brokers, stop } once it prints its bootstrap list.
+const KAFKA_MOCK = process.env.STOCKD_KAFKA_MOCK ?? new URL('../../build/debug/tests/stockd_kafka_mock', import.meta.url).pathname;
+export async function startKafkaMock(topics) {
+  const mock = spawn(KAFKA_MOCK, topics, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const brokers = await new Promise((resolve, reject) => {
+    let output = '';
+    mock.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(/bootstrap (\S+)/);
+      if (match) resolve(match[1]);
+    });
+    mock.on('exit', (code) => reject(new Error(`mock cluster exited ${code}`)));
+    mock.on('error', reject);
+  });
+  return { brokers, stop: () => mock.stdin.end() };
+}

@@ -4,13 +4,12 @@
 // Messages go in and come out with Debian's kcat.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, call, tempDir } from './harness.mjs';
+import { startServer, startKafkaMock, call, tempDir } from './harness.mjs';
 import { waitFor } from './receiver.mjs';
 
-const MOCK = process.env.STOCKD_KAFKA_MOCK ?? new URL('../../build/debug/tests/stockd_kafka_mock', import.meta.url).pathname;
 let mock;
 let brokers;
 let server;
@@ -18,17 +17,8 @@ let dataDir;
 let configPath;
 
 before(async () => {
-  mock = spawn(MOCK, ['stock-events:4', 'availability:4'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  brokers = await new Promise((resolve, reject) => {
-    let output = '';
-    mock.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = output.match(/bootstrap (\S+)/);
-      if (match) resolve(match[1]);
-    });
-    mock.on('exit', (code) => reject(new Error(`mock cluster exited ${code}`)));
-    mock.on('error', reject);
-  });
+  mock = await startKafkaMock(['stock-events:4', 'availability:4']);
+  brokers = mock.brokers;
   dataDir = tempDir();
   configPath = join(tempDir(), 'stockd.toml');
   writeFileSync(configPath, [
@@ -42,7 +32,7 @@ before(async () => {
 });
 after(async () => {
   await server?.stop();
-  mock.stdin.end();
+  mock.stop();
 });
 
 const start = async () => { server = await startServer({ dataDir, keepData: true, args: ['--config', configPath] }); };
