@@ -47,6 +47,7 @@ fuzz: deps
 
 bench: build
 	./build/release/bench/stockd_engine_bench --benchmark_min_time=1
+	bash bench/fsync/run.sh
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

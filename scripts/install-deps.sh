@@ -10,7 +10,7 @@ packages=(
   libssl-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev kcat prometheus chromium openssl
-  python3 wrk
+  python3 wrk fio
 )
 
 missing=()
