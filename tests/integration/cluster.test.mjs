@@ -120,6 +120,13 @@ test('any node answers any SKU, and GET /v1/cluster shows who owns what', async 
   assert.equal(seen.body.quantity, 2);
   const released = await call(nodes[1], 'DELETE', `/v1/reservations/${hold.body.id}`);
   assert.equal(released.status, 200, released.text);
+  // Holds expire by the log's time: the owner stamps its clock into its partitions.
+  const brief = await call(nodes[0], 'POST', '/v1/reservations',
+    { body: { sku: 'CL-ANY', channel: 'web', quantity: 3, ttl_seconds: 1 } });
+  assert.equal(brief.status, 201, brief.text);
+  await waitFor(async () => (await call(nodes[2], 'GET', `/v1/reservations/${brief.body.id}`)).body.state === 'expired',
+    15000, 'the hold expired');
+  assert.equal((await call(nodes[1], 'GET', '/v1/stock/CL-ANY')).body.positions[0].reserved, 0);
   // A message in the commands topic that is no command is skipped by the owner, counted,
   // and the partition goes on.
   const partition = partitionOf('CL-ANY');
