@@ -99,7 +99,7 @@ for scenario in events events_batch reservations; do printf '%-14s' "$scenario";
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 for nodes in 1 2 3; do
-  "$mock" "stockd.commands:$partitions" stockd.replies:3 stockd.members:1 >"$work/mock-$nodes.out" 2>&1 < <(sleep 100000) &
+  "$mock" "stockd.commands:$partitions" stockd.replies:3 stockd.members:1 stockd.config:1 >"$work/mock-$nodes.out" 2>&1 < <(sleep 100000) &
   mock_pid=$!
   pids+=($mock_pid)
   for _ in $(seq 100); do grep -q bootstrap "$work/mock-$nodes.out" && break; sleep 0.1; done

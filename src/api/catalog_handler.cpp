@@ -233,6 +233,8 @@ HttpResponse config_refusal(const ConfigCheck& check) {
                      "a channel's pool names this location; remove it from the channel first");
     case ConfigError::not_found:
       return problem(404, "not-found", "Not found", "no such entry");
+    case ConfigError::unavailable:
+      return overloaded_problem();
     case ConfigError::invalid_component:
       return validation_problem(check.field,
                                 "a component may not be the bundle itself, another bundle, or "

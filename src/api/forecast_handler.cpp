@@ -114,6 +114,8 @@ HttpResponse promotion_refusal(const ConfigCheck& check) {
                                 check.field + " is 1-128 characters of [A-Za-z0-9._:-]");
     case ConfigError::not_found:
       return problem(404, "not-found", "Not found", "no promotion with this id");
+    case ConfigError::unavailable:
+      return overloaded_problem();
     default:
       return validation_problem(check.field, std::string(config_error_name(check.error)));
   }

@@ -207,15 +207,16 @@ bool load_config_file(const std::string& path, FileConfig& out, std::string* err
     TableReader reader(*table, "cluster", &detail);
     ClusterSettings& c = out.cluster;
     if (!reader.only({"bootstrap", "node_id", "advertised_address", "partitions", "commands_topic",
-                      "replies_topic", "members_topic", "group_id", "session_timeout_ms",
-                      "request_timeout_ms", "tick_ms"}) ||
+                      "replies_topic", "members_topic", "config_topic", "group_id",
+                      "session_timeout_ms", "request_timeout_ms", "tick_ms"}) ||
         !reader.text("bootstrap", c.bootstrap, true) ||
         !reader.integer("node_id", c.node_id, 0, 1'000'000) ||
         !reader.text("advertised_address", c.advertised_address) ||
         !reader.integer("partitions", c.partitions, 1, static_cast<int64_t>(limits::shards_max)) ||
         !reader.text("commands_topic", c.commands_topic) ||
         !reader.text("replies_topic", c.replies_topic) ||
-        !reader.text("members_topic", c.members_topic) || !reader.text("group_id", c.group_id) ||
+        !reader.text("members_topic", c.members_topic) ||
+        !reader.text("config_topic", c.config_topic) || !reader.text("group_id", c.group_id) ||
         !reader.integer("session_timeout_ms", c.session_timeout_ms, 1'000, 300'000) ||
         !reader.integer("request_timeout_ms", c.request_timeout_ms, 100, 600'000) ||
         !reader.integer("tick_ms", c.tick_ms, 10, 60'000)) {

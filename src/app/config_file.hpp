@@ -44,6 +44,7 @@ struct ClusterSettings {
   std::string commands_topic = "stockd.commands";
   std::string replies_topic = "stockd.replies";
   std::string members_topic = "stockd.members";
+  std::string config_topic = "stockd.config";
   std::string group_id = "stockd-cluster";
   int64_t session_timeout_ms = 10'000;
   int64_t request_timeout_ms = 15'000;

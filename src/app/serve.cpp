@@ -94,7 +94,9 @@ int run_serve(const ServeOptions& options) {
     std::fprintf(stderr, "stockd: %s\n", error.c_str());
     return 2;
   }
-  if (!declare_catalog(*engine, config, &error)) {
+  // Single-node: the file's catalog is declared now. In cluster mode it goes through the
+  // configuration topic once the node has joined (below), so every node applies it.
+  if (config.cluster.bootstrap.empty() && !declare_catalog(*engine, config, &error)) {
     std::fprintf(stderr, "stockd: %s: %s\n", options.config_path.c_str(), error.c_str());
     return 2;
   }
@@ -111,6 +113,7 @@ int run_serve(const ServeOptions& options) {
     cluster_options.commands_topic = config.cluster.commands_topic;
     cluster_options.replies_topic = config.cluster.replies_topic;
     cluster_options.members_topic = config.cluster.members_topic;
+    cluster_options.config_topic = config.cluster.config_topic;
     cluster_options.group_id = config.cluster.group_id;
     cluster_options.session_timeout_ms = static_cast<int>(config.cluster.session_timeout_ms);
     cluster_options.request_timeout_ms = static_cast<int>(config.cluster.request_timeout_ms);
@@ -121,6 +124,10 @@ int run_serve(const ServeOptions& options) {
       return 2;
     }
     engine->set_command_log(cluster.get());
+    if (!declare_catalog(*engine, config, &error)) {
+      std::fprintf(stderr, "stockd: %s: %s\n", options.config_path.c_str(), error.c_str());
+      return 2;
+    }
     std::printf("stockd: cluster node %u over %s (%u partitions of %s)\n", cluster_options.node_id,
                 cluster_options.bootstrap.c_str(), cluster_options.partitions,
                 cluster_options.commands_topic.c_str());

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -125,6 +126,9 @@ struct ClusterNode::Impl {
 
   std::mutex pending_mutex;
   std::unordered_map<std::string, Pending> pending;  // by command id
+  // Configuration proposals of this node waiting to be applied from the topic.
+  std::mutex config_mutex;
+  std::unordered_map<std::string, std::promise<ConfigCheck>> config_waiting;
 
   mutable std::mutex state_mutex;  // guards what follows
   std::vector<bool> owned;
@@ -464,8 +468,11 @@ struct ClusterNode::Impl {
       }
       if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const std::string_view bytes(static_cast<const char*>(message->payload), message->len);
-        if (topic_of(message) == options.members_topic) {
+        const std::string topic = topic_of(message);
+        if (topic == options.members_topic) {
           heard_member(bytes);
+        } else if (topic == options.config_topic) {
+          apply_config(bytes);
         } else {
           const std::string_view key(static_cast<const char*>(message->key), message->key_len);
           if (key == std::to_string(options.node_id)) {
@@ -481,6 +488,28 @@ struct ClusterNode::Impl {
       }
       rd_kafka_message_destroy(message);
     }
+  }
+
+  // Every node applies the configuration topic in its order, its own changes included.
+  void apply_config(std::string_view bytes) {
+    const std::optional<ConfigChange> change = decode_config_change(bytes);
+    if (!change) {
+      std::lock_guard lock(state_mutex);
+      stats.unreadable += 1;
+      return;
+    }
+    const ConfigCheck check =
+        engine.apply_logged_config(change->kind, change->entry_id, change->bytes);
+    {
+      std::lock_guard lock(state_mutex);
+      stats.config_applied += 1;
+    }
+    if (change->origin != options.node_id) return;
+    std::lock_guard lock(config_mutex);
+    const auto waiting = config_waiting.find(change->command_id);
+    if (waiting == config_waiting.end()) return;
+    waiting->second.set_value(check);
+    config_waiting.erase(waiting);
   }
 
   // ---- ticking: the owner's clock, heartbeats, timeouts, delivery reports ----
@@ -617,9 +646,11 @@ Status ClusterNode::start() {
   }
   const int replies = partition_count(self.options.replies_topic);
   const int members = partition_count(self.options.members_topic);
-  if (replies < 1 || members < 1) {
-    return Status::error("cluster: topics " + self.options.replies_topic + " and " +
-                         self.options.members_topic + " must exist");
+  const int config = partition_count(self.options.config_topic);
+  if (replies < 1 || members < 1 || config < 1) {
+    return Status::error("cluster: topics " + self.options.replies_topic + ", " +
+                         self.options.members_topic + " and " + self.options.config_topic +
+                         " must exist");
   }
   self.reply_partitions = static_cast<uint32_t>(replies);
 
@@ -673,7 +704,10 @@ Status ClusterNode::start() {
     return Status::error(std::string("cluster listener: ") + message);
   }
   rd_kafka_poll_set_consumer(self.listener);
-  rd_kafka_topic_partition_list_t* listened = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_t* listened = rd_kafka_topic_partition_list_new(3);
+  // The whole configuration history, then every change as it comes.
+  rd_kafka_topic_partition_list_add(listened, self.options.config_topic.c_str(), 0)->offset =
+      RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_topic_partition_list_add(
       listened, self.options.replies_topic.c_str(),
       static_cast<int32_t>(self.options.node_id % self.reply_partitions))
@@ -716,6 +750,11 @@ void ClusterNode::stop() {
     left.swap(self.pending);
   }
   for (auto& [id, pending] : left) answer_unavailable(pending);
+  std::lock_guard lock(self.config_mutex);
+  for (auto& [id, waiting] : self.config_waiting) {
+    waiting.set_value({ConfigError::unavailable, "id"});
+  }
+  self.config_waiting.clear();
 }
 
 ClusterStats ClusterNode::stats() const {
@@ -792,6 +831,7 @@ std::string ClusterNode::status_json() const {
       {"partition_table", std::move(table)},
       {"stats", boost::json::object{{"proposed", self.stats.proposed},
                                     {"applied", self.stats.applied},
+                                    {"config_applied", self.stats.config_applied},
                                     {"replies_sent", self.stats.replies_sent},
                                     {"replies_received", self.stats.replies_received},
                                     {"timed_out", self.stats.timed_out},
@@ -890,6 +930,39 @@ void ClusterNode::read_stock(std::string sku, std::function<void(StockView)> don
   waiting.stock_done = std::move(done);
   waiting.sku = std::move(sku);
   impl_->append(partition, std::move(command), std::move(waiting));
+}
+
+ConfigCheck ClusterNode::propose_config(ConfigKind kind, std::string id, std::string bytes) {
+  Impl& self = *impl_;
+  ConfigChange change;
+  change.command_id = self.new_command_id();
+  change.origin = self.options.node_id;
+  change.kind = kind;
+  change.entry_id = std::move(id);
+  change.bytes = std::move(bytes);
+  std::future<ConfigCheck> applied;
+  {
+    std::lock_guard lock(self.config_mutex);
+    applied = self.config_waiting[change.command_id].get_future();
+  }
+  const std::string value = encode_config_change(change);
+  const std::string key = std::string(1, static_cast<char>(kind)) + change.entry_id;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_producev(self.producer, RD_KAFKA_V_TOPIC(self.options.config_topic.c_str()),
+                        RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY(key.data(), key.size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      applied.wait_for(std::chrono::milliseconds{self.options.request_timeout_ms}) ==
+          std::future_status::ready) {
+    return applied.get();
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self.note_error(std::string("configuration append: ") + rd_kafka_err2str(err));
+  }
+  std::lock_guard lock(self.config_mutex);
+  self.config_waiting.erase(change.command_id);
+  return {ConfigError::unavailable, "id"};
 }
 
 void ClusterNode::read_reservation(std::string id, std::function<void(ReserveResult)> done) {

@@ -31,6 +31,7 @@ struct ClusterOptions {
   std::string commands_topic = "stockd.commands";
   std::string replies_topic = "stockd.replies";  // a partition per node id (mod its count)
   std::string members_topic = "stockd.members";  // one partition: who owns what
+  std::string config_topic = "stockd.config";    // one partition: configuration changes
   std::string group_id = "stockd-cluster";
   uint32_t node_id = 0;             // unique in the cluster
   std::string advertised_address;   // where clients reach this node (shown to others)
@@ -49,6 +50,7 @@ struct ClusterStats {
   uint64_t replies_sent = 0;      // answers sent to other nodes
   uint64_t replies_received = 0;  // answers from owners to this node's proposals
   uint64_t timed_out = 0;         // proposals answered 503 after request_timeout_ms
+  uint64_t config_applied = 0;    // configuration changes applied from the topic
   uint64_t unreadable = 0;        // log messages that are not a command of their partition
   uint64_t rebalances = 0;
   bool catalogs_agree = true;   // every live member announces the same catalog digest
@@ -78,6 +80,7 @@ class ClusterNode final : public CommandLog {
                    std::function<void(ReserveResult)> done) override;
   void read_stock(std::string sku, std::function<void(StockView)> done) override;
   void read_reservation(std::string id, std::function<void(ReserveResult)> done) override;
+  ConfigCheck propose_config(ConfigKind kind, std::string id, std::string bytes) override;
 
  private:
   struct Impl;

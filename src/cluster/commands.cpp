@@ -364,4 +364,38 @@ std::optional<ClusterReply> decode_reply(std::string_view bytes) {
   return reply;
 }
 
+std::string encode_config_change(const ConfigChange& change) {
+  ByteWriter out;
+  out.u8(kCommandFormat);
+  out.str(change.command_id);
+  out.u32(change.origin);
+  out.u8(static_cast<uint8_t>(change.kind));
+  out.str(change.entry_id);
+  out.str(change.bytes);
+  return out.take();
+}
+
+std::optional<ConfigChange> decode_config_change(std::string_view bytes) {
+  ByteReader in(bytes);
+  ConfigChange change;
+  if (in.u8() != kCommandFormat) return std::nullopt;
+  change.command_id = in.str();
+  change.origin = in.u32();
+  const uint8_t kind = in.u8();
+  change.entry_id = in.str();
+  change.bytes = in.str();
+  if (!in.ok() || !in.at_end()) return std::nullopt;
+  switch (kind) {
+    case static_cast<uint8_t>(ConfigKind::location):
+    case static_cast<uint8_t>(ConfigKind::source):
+    case static_cast<uint8_t>(ConfigKind::channel):
+    case static_cast<uint8_t>(ConfigKind::bundle):
+    case static_cast<uint8_t>(ConfigKind::promotion):
+      change.kind = static_cast<ConfigKind>(kind);
+      return change;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace stockd

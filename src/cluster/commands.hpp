@@ -59,4 +59,17 @@ struct ClusterReply {
 std::string encode_reply(const ClusterReply& reply);
 std::optional<ClusterReply> decode_reply(std::string_view bytes);
 
+// A configuration change on the configuration topic (one partition, applied by every node
+// in its order).
+struct ConfigChange {
+  std::string command_id;  // "<node>-<sequence>": the proposal it answers
+  uint32_t origin = 0;
+  ConfigKind kind = ConfigKind::location;
+  std::string entry_id;
+  std::string bytes;  // the entry's stored encoding; empty = removed
+};
+
+std::string encode_config_change(const ConfigChange& change);
+std::optional<ConfigChange> decode_config_change(std::string_view bytes);
+
 }  // namespace stockd

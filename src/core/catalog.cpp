@@ -71,6 +71,8 @@ std::string_view config_error_name(ConfigError error) {
       return "unknown_channel";
     case ConfigError::invalid_window:
       return "invalid_window";
+    case ConfigError::unavailable:
+      return "unavailable";
   }
   STOCKD_UNREACHABLE();
 }

@@ -134,6 +134,7 @@ enum class ConfigError : uint8_t {
   invalid_component = 11,  // a bundle component that is itself a bundle, the bundle, or repeated
   unknown_channel = 12,
   invalid_window = 13,  // a promotion that ends before it starts
+  unavailable = 14,     // cluster mode: the change could not go through the log in time
 };
 std::string_view config_error_name(ConfigError error);
 

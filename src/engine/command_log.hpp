@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "core/catalog.hpp"
 #include "core/event.hpp"
 #include "core/reservation.hpp"
+#include "engine/store.hpp"
 
 namespace stockd {
 
@@ -60,6 +62,11 @@ class CommandLog {
   // Reads of a partition this node does not apply are answered by its owner.
   virtual void read_stock(std::string sku, std::function<void(StockView)> done) = 0;
   virtual void read_reservation(std::string id, std::function<void(ReserveResult)> done) = 0;
+  // Configuration (checked by the engine first): appended to the configuration topic and
+  // applied by every node in that topic's order (this one included, through
+  // Engine::apply_logged_config); returns once this node has applied it, or `unavailable`.
+  // `bytes` is the entry's stored encoding; empty = remove the entry.
+  virtual ConfigCheck propose_config(ConfigKind kind, std::string id, std::string bytes) = 0;
 };
 
 }  // namespace stockd

@@ -496,31 +496,46 @@ StockView Engine::read_durable_stock(std::string sku) {
   return view;
 }
 
+namespace {
+
+// An entry's configuration kind and stored bytes.
+template <typename Entry>
+std::pair<ConfigKind, std::string> stored_form(const Entry& entry) {
+  if constexpr (std::is_same_v<Entry, Location>) {
+    return {ConfigKind::location, encode_location(entry)};
+  } else if constexpr (std::is_same_v<Entry, Source>) {
+    return {ConfigKind::source, encode_source(entry)};
+  } else if constexpr (std::is_same_v<Entry, Channel>) {
+    return {ConfigKind::channel, encode_channel(entry)};
+  } else if constexpr (std::is_same_v<Entry, Bundle>) {
+    return {ConfigKind::bundle, encode_bundle(entry)};
+  } else {
+    static_assert(std::is_same_v<Entry, Promotion>);
+    return {ConfigKind::promotion, encode_promotion(entry)};
+  }
+}
+
+}  // namespace
+
 template <typename Entry>
 ConfigCheck Engine::put_config(Entry entry) {
+  if (CommandLog* log = command_log_.load()) {
+    // Cluster mode: checked here, applied by every node in the configuration log's order.
+    const ConfigCheck check = catalog_.load()->check(entry);
+    if (!check.ok()) return check;
+    auto [kind, bytes] = stored_form(entry);
+    return log->propose_config(kind, entry.id, std::move(bytes));
+  }
+  return put_config_here(std::move(entry));
+}
+
+template <typename Entry>
+ConfigCheck Engine::put_config_here(Entry entry) {
   std::lock_guard lock(config_mutex_);
   const std::shared_ptr<const Catalog> current = catalog_.load();
   const ConfigCheck check = current->check(entry);
   if (!check.ok()) return check;
-  std::string bytes;
-  ConfigKind kind;
-  if constexpr (std::is_same_v<Entry, Location>) {
-    bytes = encode_location(entry);
-    kind = ConfigKind::location;
-  } else if constexpr (std::is_same_v<Entry, Source>) {
-    bytes = encode_source(entry);
-    kind = ConfigKind::source;
-  } else if constexpr (std::is_same_v<Entry, Channel>) {
-    bytes = encode_channel(entry);
-    kind = ConfigKind::channel;
-  } else if constexpr (std::is_same_v<Entry, Bundle>) {
-    bytes = encode_bundle(entry);
-    kind = ConfigKind::bundle;
-  } else {
-    static_assert(std::is_same_v<Entry, Promotion>);
-    bytes = encode_promotion(entry);
-    kind = ConfigKind::promotion;
-  }
+  const auto [kind, bytes] = stored_form(entry);
   if (Status status = store_.put_config(kind, entry.id, bytes); !status.is_ok()) {
     std::fprintf(stderr, "stockd: configuration write failed: %s\n", status.message().c_str());
     std::abort();
@@ -532,6 +547,61 @@ ConfigCheck Engine::put_config(Entry entry) {
 }
 
 ConfigCheck Engine::remove_config(ConfigKind kind, std::string_view id) {
+  CommandLog* log = command_log_.load();
+  if (log == nullptr) return remove_config_here(kind, id);
+  // Cluster mode: refusals are decided on this node's catalog; the removal itself goes
+  // through the configuration log.
+  const std::shared_ptr<const Catalog> current = catalog_.load();
+  bool exists = false;
+  switch (kind) {
+    case ConfigKind::location:
+      for (const auto& [channel_id, channel] : current->channels()) {
+        for (const ChannelLocation& member : channel.locations) {
+          if (member.id == id) return {ConfigError::location_in_use, "id"};
+        }
+      }
+      exists = current->locations().contains(id);
+      break;
+    case ConfigKind::source:
+      exists = current->sources().contains(id);
+      break;
+    case ConfigKind::channel:
+      exists = current->channels().contains(id);
+      break;
+    case ConfigKind::bundle:
+      exists = current->bundles().contains(id);
+      break;
+    case ConfigKind::promotion:
+      exists = current->promotions().contains(id);
+      break;
+  }
+  if (!exists) return {ConfigError::not_found, "id"};
+  return log->propose_config(kind, std::string(id), "");
+}
+
+ConfigCheck Engine::apply_logged_config(ConfigKind kind, std::string_view id,
+                                        std::string_view bytes) {
+  if (bytes.empty()) return remove_config_here(kind, id);
+  auto put = [&](auto decoded) -> ConfigCheck {
+    if (!decoded || decoded->id != id) return {ConfigError::invalid_id, "id"};
+    return put_config_here(std::move(*decoded));
+  };
+  switch (kind) {
+    case ConfigKind::location:
+      return put(decode_location(bytes));
+    case ConfigKind::source:
+      return put(decode_source(bytes));
+    case ConfigKind::channel:
+      return put(decode_channel(bytes));
+    case ConfigKind::bundle:
+      return put(decode_bundle(bytes));
+    case ConfigKind::promotion:
+      return put(decode_promotion(bytes));
+  }
+  return {ConfigError::invalid_id, "kind"};
+}
+
+ConfigCheck Engine::remove_config_here(ConfigKind kind, std::string_view id) {
   std::lock_guard lock(config_mutex_);
   const std::shared_ptr<const Catalog> current = catalog_.load();
   auto next = std::make_shared<Catalog>(*current);

@@ -415,6 +415,9 @@ class Engine {
   // Reads of this node's own state (the owner answering for the log adapter).
   void read_local_stock(std::string sku, std::function<void(StockView)> done);
   void read_local_reservation(std::string id, std::function<void(ReserveResult)> done);
+  // A configuration change read back from the configuration topic (cluster mode): put
+  // (`bytes` = the stored encoding) or remove (`bytes` empty), here, durably.
+  ConfigCheck apply_logged_config(ConfigKind kind, std::string_view id, std::string_view bytes);
   // How far partition `partition` has been applied durably.
   LogCheckpoint log_checkpoint(uint32_t partition) const;
 
@@ -428,6 +431,9 @@ class Engine {
   Shard* shard_for_reservation(std::string_view id);
   template <typename Entry>
   ConfigCheck put_config(Entry entry);
+  template <typename Entry>
+  ConfigCheck put_config_here(Entry entry);  // checked, stored, published to the shards
+  ConfigCheck remove_config_here(ConfigKind kind, std::string_view id);
 
   Store& store_;
   const Clock& clock_;

@@ -153,6 +153,29 @@ TEST(ClusterCommandsTest, ACommandBelongsToItsSkusOrItsReservationsPartition) {
   EXPECT_FALSE(partition_of(tick, kPartitions));  // a tick is for whichever partition carries it
 }
 
+TEST(ClusterCommandsTest, ConfigurationChangesRoundTripAndRefuseMalformedBytes) {
+  ConfigChange change;
+  change.command_id = "1-9";
+  change.origin = 1;
+  change.kind = ConfigKind::channel;
+  change.entry_id = "web";
+  change.bytes = "stored bytes";
+  const std::string bytes = encode_config_change(change);
+  const auto decoded = decode_config_change(bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->command_id, "1-9");
+  EXPECT_EQ(decoded->kind, ConfigKind::channel);
+  EXPECT_EQ(decoded->entry_id, "web");
+  EXPECT_EQ(decoded->bytes, "stored bytes");
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    EXPECT_FALSE(decode_config_change(bytes.substr(0, length))) << length;
+  }
+  EXPECT_FALSE(decode_config_change(bytes + 'x'));
+  std::string unknown_kind = bytes;
+  unknown_kind[1 + 4 + 3 + 4] = 'Z';  // format, id, origin, then the kind
+  EXPECT_FALSE(decode_config_change(unknown_kind));
+}
+
 TEST(ClusterCommandsTest, RepliesRoundTripAndRefuseMalformedBytes) {
   ClusterReply events;
   events.command_id = "2-17";

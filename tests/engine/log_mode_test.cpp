@@ -244,6 +244,64 @@ TEST_F(LogModeTest, TheCheckpointIsDurableWithTheStateAndResumesAfterARestart) {
   EXPECT_EQ(node.engine->log_checkpoint(partition_).next_offset, last_offset + 2);
 }
 
+// A configuration log that applies each change at once, as the topic would.
+class ConfigLogLoopback final : public CommandLog {
+ public:
+  explicit ConfigLogLoopback(Engine& engine) : engine_(engine) {}
+  void propose_events(std::vector<Event>, std::function<void(std::vector<EventResult>)>) override {}
+  void propose_reserve(ReserveRequest, std::function<void(ReserveResult)>) override {}
+  void propose_end(std::string, ReservationState, std::string, std::string,
+                   std::function<void(ReserveResult)>) override {}
+  void read_stock(std::string, std::function<void(StockView)>) override {}
+  void read_reservation(std::string, std::function<void(ReserveResult)>) override {}
+  ConfigCheck propose_config(ConfigKind kind, std::string id, std::string bytes) override {
+    proposed.push_back(std::string(1, static_cast<char>(kind)) + id +
+                       (bytes.empty() ? " -" : " +"));
+    return engine_.apply_logged_config(kind, id, bytes);
+  }
+  std::vector<std::string> proposed;
+
+ private:
+  Engine& engine_;
+};
+
+TEST_F(LogModeTest, ConfigurationGoesThroughTheLogAndRefusalsAreDecidedFirst) {
+  Node node(t0_);
+  ConfigLogLoopback log(*node.engine);
+  node.engine->set_command_log(&log);
+  Location location;
+  location.id = "X9";
+  EXPECT_TRUE(node.engine->put_location(location).ok());
+  EXPECT_TRUE(node.engine->catalog()->locations().contains("X9"));
+  Channel channel;
+  channel.id = "web2";
+  channel.locations = {{"NOWHERE", 1}};
+  EXPECT_EQ(node.engine->put_channel(channel).error, ConfigError::unknown_location);
+  channel.locations = {{"X9", 1}};
+  EXPECT_TRUE(node.engine->put_channel(channel).ok());
+  EXPECT_EQ(node.engine->remove_config(ConfigKind::location, "X9").error,
+            ConfigError::location_in_use);
+  EXPECT_EQ(node.engine->remove_config(ConfigKind::source, "nope").error, ConfigError::not_found);
+  EXPECT_TRUE(node.engine->remove_config(ConfigKind::channel, "web2").ok());
+  EXPECT_TRUE(node.engine->remove_config(ConfigKind::location, "X9").ok());
+  EXPECT_FALSE(node.engine->catalog()->locations().contains("X9"));
+  // Only what passed the checks reached the log, in order.
+  const std::vector<std::string> expected = {"LX9 +", "Cweb2 +", "Cweb2 -", "LX9 -"};
+  EXPECT_EQ(log.proposed, expected);
+  // A change read back from the log is stored: it survives a restart.
+  node.engine->set_command_log(nullptr);
+  Location kept;
+  kept.id = "X8";
+  EXPECT_TRUE(
+      node.engine->apply_logged_config(ConfigKind::location, "X8", encode_location(kept)).ok());
+  EXPECT_EQ(
+      node.engine->apply_logged_config(ConfigKind::location, "other", encode_location(kept)).error,
+      ConfigError::invalid_id);
+  node.close();
+  node.open();
+  EXPECT_TRUE(node.engine->catalog()->locations().contains("X8"));
+}
+
 TEST_F(LogModeTest, AStoreWrittenInClusterModeIsNotOpenedOutsideIt) {
   Node node(t0_);
   run(*node.engine, false);

@@ -23,5 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::optional<ClusterReply> again = decode_reply(encoded);
     if (!again || encode_reply(*again) != encoded) std::abort();
   }
+  if (const std::optional<ConfigChange> change = decode_config_change(bytes)) {
+    if (encode_config_change(*change) != bytes) std::abort();  // the encoding is canonical
+  }
   return 0;
 }
