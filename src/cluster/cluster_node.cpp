@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -123,6 +124,13 @@ struct ClusterNode::Impl {
   std::thread ticker_thread;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> sequence{0};
+  const std::string incarnation = [] {  // this run of the node
+    std::random_device random;
+    const uint64_t bits = (static_cast<uint64_t>(random()) << 32) ^ random();
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+    return std::string(hex);
+  }();
 
   std::mutex pending_mutex;
   std::unordered_map<std::string, Pending> pending;  // by command id
@@ -166,8 +174,11 @@ struct ClusterNode::Impl {
 
   // ---- proposing ----
 
+  // Unique across restarts too: a command of an earlier run of this node can still be
+  // applied (and answered) by an owner catching up, and must not match a new proposal.
   std::string new_command_id() {
-    return std::to_string(options.node_id) + "-" + std::to_string(sequence.fetch_add(1) + 1);
+    return std::to_string(options.node_id) + "-" + incarnation + "-" +
+           std::to_string(sequence.fetch_add(1) + 1);
   }
 
   // Appends `command` to its partition; `waiting` (if any) is answered when the command

@@ -26,12 +26,12 @@ std::string_view command_kind_name(CommandKind kind);
 
 struct ClusterCommand {
   CommandKind kind = CommandKind::tick;
-  std::string id;              // "<node>-<sequence>": the proposal the reply answers ("" for ticks)
-  uint32_t origin = 0;         // the proposing node (where the reply goes)
-  Timestamp at{};              // the proposer's clock (the partition's time never goes back)
-  std::vector<Event> events;   // events
-  ReserveRequest reserve;      // reserve
-  std::string reservation_id;  // end_reservation, read_reservation
+  std::string id;       // "<node>-<run>-<sequence>": the proposal the reply answers ("" for ticks)
+  uint32_t origin = 0;  // the proposing node (where the reply goes)
+  Timestamp at{};       // the proposer's clock (the partition's time never goes back)
+  std::vector<Event> events;                         // events
+  ReserveRequest reserve;                            // reserve
+  std::string reservation_id;                        // end_reservation, read_reservation
   ReservationState to = ReservationState::released;  // end_reservation
   std::string order_id;                              // end_reservation (commit)
   std::string principal;                             // end_reservation
@@ -62,7 +62,7 @@ std::optional<ClusterReply> decode_reply(std::string_view bytes);
 // A configuration change on the configuration topic (one partition, applied by every node
 // in its order).
 struct ConfigChange {
-  std::string command_id;  // "<node>-<sequence>": the proposal it answers
+  std::string command_id;  // "<node>-<run>-<sequence>": the proposal it answers
   uint32_t origin = 0;
   ConfigKind kind = ConfigKind::location;
   std::string entry_id;
