@@ -106,6 +106,7 @@ int run_serve(const ServeOptions& options) {
     ClusterOptions cluster_options;
     cluster_options.bootstrap = config.cluster.bootstrap;
     cluster_options.node_id = static_cast<uint32_t>(config.cluster.node_id);
+    // Until the server has bound its port (below), when stockd.toml names none.
     cluster_options.advertised_address = config.cluster.advertised_address.empty()
                                              ? options.listen
                                              : config.cluster.advertised_address;
@@ -219,6 +220,9 @@ int run_serve(const ServeOptions& options) {
   const std::string base = std::string(http.tls() ? "https" : "http") + "://" + http.address + ":" +
                            std::to_string(server.port());
   std::printf("stockd: listening on %s\n", base.c_str());
+  if (cluster && config.cluster.advertised_address.empty()) {
+    cluster->set_advertised_address(http.address + ":" + std::to_string(server.port()));
+  }
   std::printf("stockd: dashboard at %s/ (API described in docs/openapi.yaml)\n", base.c_str());
   if (!demo_token.empty()) {
     std::printf("stockd: demo admin token (this run only): %s\n", demo_token.c_str());

@@ -106,6 +106,7 @@ struct Member {
   std::vector<uint32_t> partitions;
   std::map<uint32_t, std::pair<uint64_t, int64_t>> applied_and_end;  // partition -> offsets
   int64_t heard_at_ms = 0;                                           // steady clock of this node
+  std::string advertised_address;                                    // guarded by state_mutex
   int64_t assigned_at = 0;  // the member's clock when it got its partitions (microseconds)
 };
 
@@ -142,6 +143,7 @@ struct ClusterNode::Impl {
   std::vector<bool> owned;
   std::vector<uint64_t> fed_next;      // the next offset this node applies, per partition
   std::vector<int64_t> caught_up_at;   // the end of the log when the partition was gained
+  std::string advertised_address;      // guarded by state_mutex
   int64_t assigned_at = 0;             // this node's clock at its last assignment (us)
   std::atomic<bool> announce{false};   // the partitions changed: heartbeat now
   std::map<uint32_t, Member> members;  // heard on the members topic, by node id
@@ -540,7 +542,7 @@ struct ClusterNode::Impl {
                                                {"end", std::max<int64_t>(high, 0)}});
     }
     return boost::json::serialize(boost::json::object{{"node", options.node_id},
-                                                      {"address", options.advertised_address},
+                                                      {"address", advertised_address},
                                                       {"assigned_at", assigned_at},
                                                       {"catalog", catalog},
                                                       {"partitions", std::move(partitions)}});
@@ -603,6 +605,7 @@ ClusterNode::ClusterNode(Engine& engine, const Clock& clock, ClusterOptions opti
     : impl_(std::make_unique<Impl>(engine, clock, std::move(options))) {
   STOCKD_ASSERT(impl_->options.partitions == engine.shard_count());
   const uint32_t partitions = impl_->options.partitions;
+  impl_->advertised_address = impl_->options.advertised_address;
   impl_->owned.assign(partitions, false);
   impl_->caught_up_at.assign(partitions, INT64_MAX);
   impl_->fed_next.resize(partitions);
@@ -768,6 +771,12 @@ void ClusterNode::stop() {
   self.config_waiting.clear();
 }
 
+void ClusterNode::set_advertised_address(std::string address) {
+  std::lock_guard lock(impl_->state_mutex);
+  impl_->advertised_address = std::move(address);
+  impl_->announce.store(true);
+}
+
 ClusterStats ClusterNode::stats() const {
   std::lock_guard lock(impl_->state_mutex);
   ClusterStats stats = impl_->stats;
@@ -831,8 +840,8 @@ std::string ClusterNode::status_json() const {
   }
   return boost::json::serialize(boost::json::object{
       {"mode", "cluster"},
-      {"node", boost::json::object{{"id", self.options.node_id},
-                                   {"address", self.options.advertised_address}}},
+      {"node",
+       boost::json::object{{"id", self.options.node_id}, {"address", self.advertised_address}}},
       {"partitions", self.options.partitions},
       {"commands_topic", self.options.commands_topic},
       // Nodes that apply the same log with different catalogs can decide differently:

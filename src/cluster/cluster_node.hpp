@@ -70,6 +70,9 @@ class ClusterNode final : public CommandLog {
   // Leaves the group (others take the partitions over), answers what is pending 503.
   void stop();
   ClusterStats stats() const;
+  // Where clients reach this node, once known (the server's bound port when options had
+  // none); announced from the next heartbeat on.
+  void set_advertised_address(std::string address);
   // GET /v1/cluster: this node, the members heard from, each partition's owner and lag.
   std::string status_json() const;
 

@@ -105,6 +105,8 @@ test('any node answers any SKU, and GET /v1/cluster shows who owns what', async 
   assert.equal(view.partition_table.length, PARTITIONS);
   const owners = new Set(view.partition_table.map((row) => row.owner));
   assert.equal(owners.size, 3, JSON.stringify(view));
+  // Each node announces the address it really listens on (its port was chosen at bind).
+  for (const row of view.nodes) assert.equal(`http://${row.address}`, nodes[row.id].url);
   // A fact through node 0 is read back through nodes 1 and 2, whoever owns its SKU.
   const ack = await call(nodes[0], 'POST', '/v1/events', { body: receipt('CL-ANY', 7) });
   assert.equal(ack.status, 200, ack.text);
