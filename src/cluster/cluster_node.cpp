@@ -304,6 +304,12 @@ struct ClusterNode::Impl {
     }
     auto command = std::make_shared<ClusterCommand>(std::move(*decoded));
     const LogStamp stamp{offset, command->at};
+    // Holds, their ends and their reads all answer with a ReserveResult.
+    auto answer_reserve = [this, command](ReserveResult result) {
+      ClusterReply reply;
+      reply.reserve = std::move(result);
+      deliver(*command, std::move(reply));
+    };
     switch (command->kind) {
       case CommandKind::events: {
         std::vector<Event> events = std::move(command->events);
@@ -316,21 +322,11 @@ struct ClusterNode::Impl {
         break;
       }
       case CommandKind::reserve:
-        engine.apply_logged_reserve(partition, stamp, command->reserve,
-                                    [this, command](ReserveResult result) {
-                                      ClusterReply reply;
-                                      reply.reserve = std::move(result);
-                                      deliver(*command, std::move(reply));
-                                    });
+        engine.apply_logged_reserve(partition, stamp, command->reserve, answer_reserve);
         break;
       case CommandKind::end_reservation:
         engine.apply_logged_end(partition, stamp, command->reservation_id, command->to,
-                                command->order_id, command->principal,
-                                [this, command](ReserveResult result) {
-                                  ClusterReply reply;
-                                  reply.reserve = std::move(result);
-                                  deliver(*command, std::move(reply));
-                                });
+                                command->order_id, command->principal, answer_reserve);
         break;
       case CommandKind::tick:
         engine.apply_logged_tick(partition, stamp);
@@ -344,12 +340,7 @@ struct ClusterNode::Impl {
         });
         break;
       case CommandKind::read_reservation:
-        engine.read_local_reservation(command->reservation_id,
-                                      [this, command](ReserveResult result) {
-                                        ClusterReply reply;
-                                        reply.reserve = std::move(result);
-                                        deliver(*command, std::move(reply));
-                                      });
+        engine.read_local_reservation(command->reservation_id, answer_reserve);
         break;
     }
     std::lock_guard lock(state_mutex);
@@ -527,19 +518,25 @@ struct ClusterNode::Impl {
 
   // ---- ticking: the owner's clock, heartbeats, timeouts, delivery reports ----
 
+  // Where partition `partition`'s log ends, as the consumer last heard (0 when unknown).
+  int64_t log_end(uint32_t partition) const {
+    int64_t low = 0;
+    int64_t high = 0;
+    if (consumer != nullptr) {
+      rd_kafka_get_watermark_offsets(consumer, options.commands_topic.c_str(),
+                                     static_cast<int32_t>(partition), &low, &high);
+    }
+    return std::max<int64_t>(high, 0);
+  }
+
   std::string heartbeat() {
     const std::string catalog = catalog_digest(*engine.catalog());
     boost::json::array partitions;
     std::lock_guard lock(state_mutex);
     for (uint32_t p = 0; p < options.partitions; ++p) {
       if (!owned[p]) continue;
-      int64_t low = 0;
-      int64_t high = 0;
-      rd_kafka_get_watermark_offsets(consumer, options.commands_topic.c_str(),
-                                     static_cast<int32_t>(p), &low, &high);
-      partitions.push_back(boost::json::object{{"partition", p},
-                                               {"applied", static_cast<int64_t>(fed_next[p])},
-                                               {"end", std::max<int64_t>(high, 0)}});
+      partitions.push_back(boost::json::object{
+          {"partition", p}, {"applied", static_cast<int64_t>(fed_next[p])}, {"end", log_end(p)}});
     }
     return boost::json::serialize(boost::json::object{{"node", options.node_id},
                                                       {"address", advertised_address},
@@ -582,13 +579,18 @@ struct ClusterNode::Impl {
     }
   }
 
+  // A member is alive while heard from within the session timeout (and three heartbeats).
+  bool alive(const Member& member, int64_t now_ms) const {
+    return now_ms - member.heard_at_ms <=
+           std::max(options.session_timeout_ms, 3 * options.heartbeat_ms);
+  }
+
   // With state_mutex held: whether the members heard from lately announce one catalog.
   bool catalogs_agree_locked() const {
     const int64_t now = steady_ms();
-    const int64_t alive_ms = std::max(options.session_timeout_ms, 3 * options.heartbeat_ms);
     std::set<std::string> catalogs;
     for (const auto& [id, member] : members) {
-      if (now - member.heard_at_ms <= alive_ms) catalogs.insert(member.catalog);
+      if (alive(member, now)) catalogs.insert(member.catalog);
     }
     return catalogs.size() <= 1;
   }
@@ -784,14 +786,8 @@ ClusterStats ClusterNode::stats() const {
   for (uint32_t p = 0; p < impl_->options.partitions; ++p) {
     if (!impl_->owned[p]) continue;
     stats.owned.push_back(p);
-    int64_t low = 0;
-    int64_t high = 0;
-    if (impl_->consumer != nullptr) {
-      rd_kafka_get_watermark_offsets(impl_->consumer, impl_->options.commands_topic.c_str(),
-                                     static_cast<int32_t>(p), &low, &high);
-    }
-    stats.lag.emplace_back(p,
-                           std::max<int64_t>(0, high - static_cast<int64_t>(impl_->fed_next[p])));
+    stats.lag.emplace_back(
+        p, std::max<int64_t>(0, impl_->log_end(p) - static_cast<int64_t>(impl_->fed_next[p])));
   }
   return stats;
 }
@@ -799,7 +795,6 @@ ClusterStats ClusterNode::stats() const {
 std::string ClusterNode::status_json() const {
   const Impl& self = *impl_;
   const int64_t now = steady_ms();
-  const int64_t alive_ms = std::max(self.options.session_timeout_ms, 3 * self.options.heartbeat_ms);
   boost::json::array nodes;
   boost::json::array table;
   std::lock_guard lock(self.state_mutex);
@@ -807,7 +802,7 @@ std::string ClusterNode::status_json() const {
   // member that has not heard of a rebalance yet still claims what it had).
   std::vector<const Member*> owner(self.options.partitions, nullptr);
   for (const auto& [id, member] : self.members) {
-    const bool alive = now - member.heard_at_ms <= alive_ms;
+    const bool alive = self.alive(member, now);
     nodes.push_back(boost::json::object{
         {"id", id},
         {"address", member.address},
@@ -921,8 +916,8 @@ void ClusterNode::propose_reserve(ReserveRequest request, std::function<void(Res
 
 void ClusterNode::propose_end(std::string id, ReservationState to, std::string order_id,
                               std::string principal, std::function<void(ReserveResult)> done) {
-  const std::optional<uint32_t> slot = Engine::slot_of_reservation(id);
-  if (!slot) {
+  const std::optional<uint32_t> partition = partition_of_reservation(id, impl_->options.partitions);
+  if (!partition) {
     ReserveResult result;
     result.status = ReserveStatus::reservation_not_found;
     return done(std::move(result));
@@ -936,7 +931,7 @@ void ClusterNode::propose_end(std::string id, ReservationState to, std::string o
   command.principal = std::move(principal);
   Pending waiting;
   waiting.reserve_done = std::move(done);
-  impl_->append(*slot % impl_->options.partitions, std::move(command), std::move(waiting));
+  impl_->append(*partition, std::move(command), std::move(waiting));
 }
 
 void ClusterNode::read_stock(std::string sku, std::function<void(StockView)> done) {
@@ -986,14 +981,13 @@ ConfigCheck ClusterNode::propose_config(ConfigKind kind, std::string id, std::st
 }
 
 void ClusterNode::read_reservation(std::string id, std::function<void(ReserveResult)> done) {
-  const std::optional<uint32_t> slot = Engine::slot_of_reservation(id);
-  if (!slot) {
+  const std::optional<uint32_t> partition = partition_of_reservation(id, impl_->options.partitions);
+  if (!partition) {
     ReserveResult result;
     result.status = ReserveStatus::reservation_not_found;
     return done(std::move(result));
   }
-  const uint32_t partition = *slot % impl_->options.partitions;
-  if (impl_->reads_locally(partition)) {
+  if (impl_->reads_locally(*partition)) {
     return impl_->engine.read_local_reservation(std::move(id), std::move(done));
   }
   ClusterCommand command;
@@ -1002,7 +996,7 @@ void ClusterNode::read_reservation(std::string id, std::function<void(ReserveRes
   command.reservation_id = std::move(id);
   Pending waiting;
   waiting.reserve_done = std::move(done);
-  impl_->append(partition, std::move(command), std::move(waiting));
+  impl_->append(*partition, std::move(command), std::move(waiting));
 }
 
 }  // namespace stockd

@@ -212,11 +212,8 @@ std::optional<uint32_t> partition_of(const ClusterCommand& command, uint32_t par
     case CommandKind::read_stock:
       return partition_of_sku(command.sku, partitions);
     case CommandKind::end_reservation:
-    case CommandKind::read_reservation: {
-      const std::optional<uint32_t> slot = Engine::slot_of_reservation(command.reservation_id);
-      if (!slot) return std::nullopt;
-      return *slot % partitions;
-    }
+    case CommandKind::read_reservation:
+      return partition_of_reservation(command.reservation_id, partitions);
     case CommandKind::tick:
       return std::nullopt;
   }

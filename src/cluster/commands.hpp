@@ -47,6 +47,12 @@ std::optional<uint32_t> partition_of(const ClusterCommand& command, uint32_t par
 inline uint32_t partition_of_sku(std::string_view sku, uint32_t partitions) {
   return Engine::slot_of(sku) % partitions;
 }
+// A hold's partition (its id carries its SKU's slot); nullopt for a malformed id.
+inline std::optional<uint32_t> partition_of_reservation(std::string_view id, uint32_t partitions) {
+  const std::optional<uint32_t> slot = Engine::slot_of_reservation(id);
+  if (!slot) return std::nullopt;
+  return *slot % partitions;
+}
 
 struct ClusterReply {
   std::string command_id;

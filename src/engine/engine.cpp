@@ -515,6 +515,36 @@ std::pair<ConfigKind, std::string> stored_form(const Entry& entry) {
   }
 }
 
+// Why `id` of `kind` cannot be removed from `catalog` (none when it can): a location a
+// channel's pool names is in use; an entry that is not there is not found.
+ConfigCheck removal_refusal(const Catalog& catalog, ConfigKind kind, std::string_view id) {
+  bool exists = false;
+  switch (kind) {
+    case ConfigKind::location:
+      for (const auto& [channel_id, channel] : catalog.channels()) {
+        for (const ChannelLocation& member : channel.locations) {
+          if (member.id == id) return {ConfigError::location_in_use, "id"};
+        }
+      }
+      exists = catalog.locations().contains(id);
+      break;
+    case ConfigKind::source:
+      exists = catalog.sources().contains(id);
+      break;
+    case ConfigKind::channel:
+      exists = catalog.channels().contains(id);
+      break;
+    case ConfigKind::bundle:
+      exists = catalog.bundles().contains(id);
+      break;
+    case ConfigKind::promotion:
+      exists = catalog.promotions().contains(id);
+      break;
+  }
+  if (!exists) return {ConfigError::not_found, "id"};
+  return {};
+}
+
 }  // namespace
 
 template <typename Entry>
@@ -551,31 +581,9 @@ ConfigCheck Engine::remove_config(ConfigKind kind, std::string_view id) {
   if (log == nullptr) return remove_config_here(kind, id);
   // Cluster mode: refusals are decided on this node's catalog; the removal itself goes
   // through the configuration log.
-  const std::shared_ptr<const Catalog> current = catalog_.load();
-  bool exists = false;
-  switch (kind) {
-    case ConfigKind::location:
-      for (const auto& [channel_id, channel] : current->channels()) {
-        for (const ChannelLocation& member : channel.locations) {
-          if (member.id == id) return {ConfigError::location_in_use, "id"};
-        }
-      }
-      exists = current->locations().contains(id);
-      break;
-    case ConfigKind::source:
-      exists = current->sources().contains(id);
-      break;
-    case ConfigKind::channel:
-      exists = current->channels().contains(id);
-      break;
-    case ConfigKind::bundle:
-      exists = current->bundles().contains(id);
-      break;
-    case ConfigKind::promotion:
-      exists = current->promotions().contains(id);
-      break;
+  if (const ConfigCheck refusal = removal_refusal(*catalog_.load(), kind, id); !refusal.ok()) {
+    return refusal;
   }
-  if (!exists) return {ConfigError::not_found, "id"};
   return log->propose_config(kind, std::string(id), "");
 }
 
@@ -604,15 +612,13 @@ ConfigCheck Engine::apply_logged_config(ConfigKind kind, std::string_view id,
 ConfigCheck Engine::remove_config_here(ConfigKind kind, std::string_view id) {
   std::lock_guard lock(config_mutex_);
   const std::shared_ptr<const Catalog> current = catalog_.load();
+  if (const ConfigCheck refusal = removal_refusal(*current, kind, id); !refusal.ok()) {
+    return refusal;
+  }
   auto next = std::make_shared<Catalog>(*current);
   bool removed = false;
   switch (kind) {
     case ConfigKind::location:
-      for (const auto& [channel_id, channel] : current->channels()) {
-        for (const ChannelLocation& member : channel.locations) {
-          if (member.id == id) return {ConfigError::location_in_use, "id"};
-        }
-      }
       removed = next->remove_location(id);
       break;
     case ConfigKind::source:
@@ -639,7 +645,7 @@ ConfigCheck Engine::remove_config_here(ConfigKind kind, std::string_view id) {
       removed = next->remove_promotion(id);
       break;
   }
-  if (!removed) return {ConfigError::not_found, "id"};
+  STOCKD_ASSERT(removed);  // removal_refusal found it
   if (Status status = store_.delete_config(kind, id); !status.is_ok()) {
     std::fprintf(stderr, "stockd: configuration write failed: %s\n", status.message().c_str());
     std::abort();
